@@ -1,0 +1,1000 @@
+//! Behavioural tests of the [`CatalogStore`] contract. Each scenario is written against
+//! `&dyn CatalogStore` so any store implementation can be run through the same suite; the
+//! SQLite-specific checks (what actually lands on disk) are at the end.
+
+use serde_json::json;
+
+use crate::*;
+
+async fn sqlite() -> SqliteCatalog {
+    SqliteCatalog::open_in_memory().unwrap()
+}
+
+async fn seeded(store: &dyn CatalogStore) -> (Tenant, Tenant) {
+    seed_demo(store).await.unwrap();
+    (
+        store.get_tenant_by_slug("tenant-a").await.unwrap(),
+        store.get_tenant_by_slug("tenant-b").await.unwrap(),
+    )
+}
+
+fn new_workflow(tenant: &Tenant, name: &str, definition: serde_json::Value) -> NewWorkflow {
+    NewWorkflow {
+        tenant_id: tenant.id.clone(),
+        name: name.to_string(),
+        view_name: None,
+        description: String::new(),
+        definition,
+        created_by: "user-1".to_string(),
+    }
+}
+
+fn edit(definition: serde_json::Value) -> WorkflowUpdate {
+    WorkflowUpdate {
+        definition: Some(definition),
+        updated_by: "user-1".to_string(),
+        ..WorkflowUpdate::default()
+    }
+}
+
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, CatalogError>) -> bool {
+    matches!(result, Err(CatalogError::NotFound { .. }))
+}
+
+fn is_conflict<T: std::fmt::Debug>(result: Result<T, CatalogError>) -> bool {
+    matches!(result, Err(CatalogError::Conflict(_)))
+}
+
+// ---------------------------------------------------------------- seeding
+
+async fn check_seed_is_idempotent(store: &dyn CatalogStore) {
+    let first = seed_demo(store).await.unwrap();
+    assert_eq!(
+        first,
+        SeedReport {
+            tenants_created: 2,
+            users_created: 4,
+            entitlements_seeded: 2,
+            serving_tables_registered: 7,
+        }
+    );
+    let tenants = store.list_tenants().await.unwrap();
+    let a = store.get_tenant_by_slug("tenant-a").await.unwrap();
+    let b = store.get_tenant_by_slug("tenant-b").await.unwrap();
+    assert_eq!(a.name, "Tenant A Capital");
+    assert_eq!(b.name, "Tenant B Markets");
+    assert_eq!(
+        store.list_entitlements(&a.id).await.unwrap(),
+        ["AAPL", "AMZN", "GOOGL", "JPM", "MSFT", "NVDA"]
+    );
+    assert_eq!(
+        store.list_entitlements(&b.id).await.unwrap(),
+        ["BAC", "GS", "JPM", "META", "TSLA"]
+    );
+    let users_a = store.list_users(&a.id).await.unwrap();
+    let users_b = store.list_users(&b.id).await.unwrap();
+    let summary = |users: &[User]| -> Vec<(String, Role)> {
+        users.iter().map(|u| (u.email.clone(), u.role)).collect()
+    };
+    assert_eq!(
+        summary(&users_a),
+        [
+            ("admin@tenant-a.test".to_string(), Role::Admin),
+            ("analyst@tenant-a.test".to_string(), Role::Analyst)
+        ]
+    );
+    assert_eq!(
+        summary(&users_b),
+        [
+            ("admin@tenant-b.test".to_string(), Role::Admin),
+            ("viewer@tenant-b.test".to_string(), Role::Viewer)
+        ]
+    );
+    let tables = store.list_serving_tables().await.unwrap();
+    assert_eq!(tables.len(), 7);
+    assert!(tables
+        .iter()
+        .all(|t| t.backend == Backend::Embedded && t.enabled));
+    assert_eq!(
+        store.get_serving_table("live_pnl").await.unwrap().freshness,
+        Freshness::Live
+    );
+    assert_eq!(
+        store
+            .get_serving_table("agg_ohlcv_1d")
+            .await
+            .unwrap()
+            .freshness,
+        Freshness::HistoricalRollup
+    );
+
+    let second = seed_demo(store).await.unwrap();
+    assert!(second.is_noop(), "{second:?}");
+    assert_eq!(store.list_tenants().await.unwrap(), tenants);
+    assert_eq!(store.list_users(&a.id).await.unwrap(), users_a);
+    assert_eq!(store.list_users(&b.id).await.unwrap(), users_b);
+    assert_eq!(store.list_serving_tables().await.unwrap(), tables);
+}
+
+async fn check_seed_keeps_admin_changes(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    store
+        .set_entitlements(&a.id, &["AAPL".to_string()])
+        .await
+        .unwrap();
+    store
+        .set_serving_table_enabled("fct_quotes", false)
+        .await
+        .unwrap();
+    let analyst = store
+        .user_credentials_by_email("analyst@tenant-a.test")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    store
+        .set_user_password(&a.id, &analyst.id, "a-new-password")
+        .await
+        .unwrap();
+
+    assert!(seed_demo(store).await.unwrap().is_noop());
+    assert_eq!(store.list_entitlements(&a.id).await.unwrap(), ["AAPL"]);
+    assert!(!store.get_serving_table("fct_quotes").await.unwrap().enabled);
+    assert!(
+        authenticate_password(store, "analyst@tenant-a.test", "a-new-password")
+            .await
+            .is_ok()
+    );
+}
+
+// ---------------------------------------------------------------- passwords and users
+
+async fn check_password_authentication(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+
+    let admin = authenticate_password(store, "admin@tenant-a.test", "admin123")
+        .await
+        .unwrap();
+    assert_eq!(admin.tenant_id, a.id);
+    assert_eq!(admin.tenant_slug, "tenant-a");
+    assert_eq!(admin.role, Role::Admin);
+    assert_eq!(admin.email_or_key_name, "admin@tenant-a.test");
+    assert!(admin.user_id.is_some() && admin.api_key_id.is_none());
+    assert_eq!(
+        admin.entitlements,
+        ["AAPL", "AMZN", "GOOGL", "JPM", "MSFT", "NVDA"]
+    );
+    assert_eq!(admin.actor_id(), admin.user_id.as_deref().unwrap());
+
+    let viewer = authenticate_password(store, " Viewer@Tenant-B.test ", "viewer123")
+        .await
+        .unwrap();
+    assert_eq!(viewer.tenant_id, b.id);
+    assert_eq!(viewer.role, Role::Viewer);
+    assert!(!viewer.role.can_read_market_tables());
+
+    let wrong = authenticate_password(store, "admin@tenant-a.test", "admin124").await;
+    let unknown = authenticate_password(store, "nobody@tenant-a.test", "admin123").await;
+    assert_eq!(wrong, Err(CatalogError::InvalidCredentials));
+    assert_eq!(unknown, Err(CatalogError::InvalidCredentials));
+    // Same admin password in both tenants must still resolve to the right tenant.
+    let admin_b = authenticate_password(store, "admin@tenant-b.test", "admin123")
+        .await
+        .unwrap();
+    assert_eq!(admin_b.tenant_slug, "tenant-b");
+}
+
+async fn check_user_management(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let new_user = |email: &str, password: &str| NewUser {
+        tenant_id: a.id.clone(),
+        email: email.to_string(),
+        role: Role::Analyst,
+        password: password.to_string(),
+    };
+
+    let user = store
+        .create_user(new_user("Quant@Tenant-A.test", "quant-pass-1"))
+        .await
+        .unwrap();
+    assert_eq!(user.email, "quant@tenant-a.test");
+    assert!(is_conflict(
+        store
+            .create_user(new_user("QUANT@tenant-a.test", "another-pass"))
+            .await
+    ));
+    assert!(matches!(
+        store
+            .create_user(new_user("short@tenant-a.test", "short"))
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store
+            .create_user(new_user("not-an-email", "long-enough"))
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+    assert!(is_not_found(
+        store
+            .create_user(NewUser {
+                tenant_id: "no-such-tenant".into(),
+                ..new_user("ghost@tenant-a.test", "long-enough")
+            })
+            .await
+    ));
+
+    store
+        .set_user_password(&a.id, &user.id, "quant-pass-2")
+        .await
+        .unwrap();
+    assert_eq!(
+        authenticate_password(store, "quant@tenant-a.test", "quant-pass-1").await,
+        Err(CatalogError::InvalidCredentials)
+    );
+    assert!(
+        authenticate_password(store, "quant@tenant-a.test", "quant-pass-2")
+            .await
+            .is_ok()
+    );
+
+    let promoted = store
+        .set_user_role(&a.id, &user.id, Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(promoted.role, Role::Admin);
+    let identity = identity_for_user(store, &a.id, &user.id).await.unwrap();
+    assert_eq!(identity.role, Role::Admin);
+
+    // Tenant B's admin cannot see or touch tenant A's user.
+    assert!(is_not_found(store.get_user(&b.id, &user.id).await));
+    assert!(is_not_found(
+        store.set_user_role(&b.id, &user.id, Role::Viewer).await
+    ));
+    assert!(is_not_found(store.delete_user(&b.id, &user.id).await));
+
+    store.delete_user(&a.id, &user.id).await.unwrap();
+    assert_eq!(
+        authenticate_password(store, "quant@tenant-a.test", "quant-pass-2").await,
+        Err(CatalogError::InvalidCredentials)
+    );
+}
+
+async fn check_scram_login_for_users(store: &dyn CatalogStore) {
+    seeded(store).await;
+    let (identity, verifier) = identity_for_login(store, "analyst@tenant-a.test")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(identity.role, Role::Analyst);
+    assert_eq!(verifier.iterations, DEFAULT_SCRAM_ITERATIONS);
+    assert_eq!(verifier.salt.len(), SCRAM_SALT_LEN);
+    // The stored verifier is exactly what a client holding the password derives.
+    let expected =
+        ScramVerifier::from_password("analyst123", &verifier.salt, verifier.iterations).unwrap();
+    assert_eq!(verifier, expected);
+    let wrong =
+        ScramVerifier::from_password("analyst124", &verifier.salt, verifier.iterations).unwrap();
+    assert_ne!(verifier, wrong);
+
+    assert!(identity_for_login(store, "nobody@tenant-a.test")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(identity_for_login(store, "key_doesnotexist")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+// ---------------------------------------------------------------- API keys
+
+async fn check_api_key_lifecycle(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let created = store
+        .create_api_key(NewApiKey {
+            tenant_id: a.id.clone(),
+            name: "grafana".to_string(),
+            role: Role::Viewer,
+            created_by: "admin".to_string(),
+        })
+        .await
+        .unwrap();
+    let secret = created.secret.clone();
+    let key = created.key.clone();
+    assert!(secret.starts_with("sk_live_") && secret.len() == 8 + 32);
+    assert!(key.public_id.starts_with("key_") && key.public_id.len() == 4 + 12);
+    assert!(secret.starts_with(&key.prefix) && key.prefix.len() < secret.len());
+    assert!(key.is_active());
+
+    // Shown once: nothing readable afterwards carries the secret.
+    let listed = store.list_api_keys(&a.id).await.unwrap();
+    assert_eq!(listed, std::slice::from_ref(&key));
+    let listed_json = serde_json::to_string(&listed).unwrap();
+    assert!(!listed_json.contains(&secret));
+    assert!(!format!("{created:?}").contains(&secret));
+
+    let by_secret = identity_for_api_key_secret(store, &secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_secret.tenant_id, a.id);
+    assert_eq!(by_secret.api_key_id.as_deref(), Some(key.id.as_str()));
+    assert_eq!(by_secret.user_id, None);
+    assert_eq!(by_secret.role, Role::Viewer);
+    assert_eq!(by_secret.email_or_key_name, "grafana");
+    assert_eq!(by_secret.actor_id(), key.id);
+
+    let (by_login, verifier) = identity_for_login(store, &key.public_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_login, by_secret);
+    assert_eq!(
+        verifier,
+        ScramVerifier::from_password(&secret, &verifier.salt, verifier.iterations).unwrap()
+    );
+
+    let mut tampered = secret.clone();
+    tampered.pop();
+    tampered.push(if secret.ends_with('A') { 'B' } else { 'A' });
+    assert!(identity_for_api_key_secret(store, &tampered)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(identity_for_api_key_secret(store, "not a key")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Another tenant can neither see nor revoke it.
+    assert!(is_not_found(store.get_api_key(&b.id, &key.id).await));
+    assert!(is_not_found(store.revoke_api_key(&b.id, &key.id).await));
+    assert!(store.list_api_keys(&b.id).await.unwrap().is_empty());
+
+    let revoked = store.revoke_api_key(&a.id, &key.id).await.unwrap();
+    let revoked_at = revoked.revoked_at.expect("revocation time recorded");
+    assert!(!revoked.is_active());
+    assert!(identity_for_api_key_secret(store, &secret)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(identity_for_login(store, &key.public_id)
+        .await
+        .unwrap()
+        .is_none());
+    let again = store.revoke_api_key(&a.id, &key.id).await.unwrap();
+    assert_eq!(again.revoked_at, Some(revoked_at));
+}
+
+async fn check_api_key_roles(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let analyst_key = store
+        .create_api_key(NewApiKey {
+            tenant_id: a.id.clone(),
+            name: "notebook".to_string(),
+            role: Role::Analyst,
+            created_by: "admin".to_string(),
+        })
+        .await
+        .unwrap();
+    let identity = identity_for_api_key_secret(store, &analyst_key.secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(identity.role, Role::Analyst);
+    assert!(is_not_found(
+        store
+            .create_api_key(NewApiKey {
+                tenant_id: "missing".into(),
+                name: "x".into(),
+                role: Role::Viewer,
+                created_by: "admin".into(),
+            })
+            .await
+    ));
+    assert!(matches!(
+        store
+            .create_api_key(NewApiKey {
+                tenant_id: a.id.clone(),
+                name: "  ".into(),
+                role: Role::Viewer,
+                created_by: "admin".into(),
+            })
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+}
+
+// ---------------------------------------------------------------- tenants, entitlements, registry
+
+async fn check_tenants_and_entitlements(store: &dyn CatalogStore) {
+    let t = store.create_tenant("Desk-C", "Desk C").await.unwrap();
+    assert_eq!(t.slug, "desk-c");
+    assert_eq!(store.get_tenant(&t.id).await.unwrap(), t);
+    assert!(is_conflict(store.create_tenant("desk-c", "Again").await));
+    assert!(matches!(
+        store.create_tenant("desk c", "Bad").await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+    assert!(is_not_found(store.get_tenant("missing").await));
+
+    let set = store
+        .set_entitlements(
+            &t.id,
+            &["msft".to_string(), "AAPL".to_string(), "MSFT".to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(set, ["AAPL", "MSFT"]);
+    assert_eq!(store.list_entitlements(&t.id).await.unwrap(), set);
+    assert!(matches!(
+        store
+            .set_entitlements(&t.id, &["AAPL; DROP".to_string()])
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+    // A rejected update leaves the old set in place.
+    assert_eq!(store.list_entitlements(&t.id).await.unwrap(), set);
+    assert!(is_not_found(store.set_entitlements("missing", &[]).await));
+}
+
+async fn check_serving_table_registry(store: &dyn CatalogStore) {
+    seed_demo(store).await.unwrap();
+    let moved = store
+        .upsert_serving_table(ServingTable {
+            name: "fct_trades".into(),
+            backend: Backend::ClickHouse,
+            freshness: Freshness::Analytical,
+            description: "Trades on ClickHouse".into(),
+            enabled: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(moved.backend, Backend::ClickHouse);
+    assert_eq!(store.get_serving_table("fct_trades").await.unwrap(), moved);
+    assert_eq!(store.list_serving_tables().await.unwrap().len(), 7);
+
+    let off = store
+        .set_serving_table_enabled("live_pnl", false)
+        .await
+        .unwrap();
+    assert!(!off.enabled);
+    assert!(is_not_found(store.get_serving_table("nope").await));
+    assert!(is_not_found(
+        store.set_serving_table_enabled("nope", true).await
+    ));
+    assert!(matches!(
+        store
+            .upsert_serving_table(ServingTable {
+                name: "Bad Name".into(),
+                ..moved
+            })
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+}
+
+// ---------------------------------------------------------------- workflows
+
+async fn check_workflow_versions(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let v1 = json!({"nodes": [{"id": "src", "type": "data_source", "table": "fct_trades"}]});
+    let v2 = json!({"nodes": [{"id": "src", "type": "data_source", "table": "fct_quotes"}]});
+    let v3 = json!({"nodes": []});
+
+    let wf = store
+        .create_workflow(new_workflow(&a, "Daily PnL", v1.clone()))
+        .await
+        .unwrap();
+    assert_eq!(wf.current_version, 1);
+    assert!(!wf.published);
+    assert_eq!(wf.view_name, "daily_pnl");
+    assert_eq!(store.get_workflow(&a.id, &wf.id).await.unwrap(), wf);
+
+    let updated = store
+        .update_workflow(
+            &a.id,
+            &wf.id,
+            WorkflowUpdate {
+                note: Some("switch to quotes".into()),
+                ..edit(v2.clone())
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.current_version, 2);
+    assert_eq!(updated.definition, v2);
+    assert!(updated.updated_at >= wf.updated_at);
+    assert_eq!(store.get_workflow(&a.id, &wf.id).await.unwrap(), updated);
+
+    // Concurrent editors: a save based on version 1 is refused now that version 2 exists.
+    let stale = store
+        .update_workflow(
+            &a.id,
+            &wf.id,
+            WorkflowUpdate {
+                expected_version: Some(1),
+                ..edit(v3.clone())
+            },
+        )
+        .await;
+    assert!(is_conflict(stale));
+    assert!(matches!(
+        store
+            .update_workflow(
+                &a.id,
+                &wf.id,
+                WorkflowUpdate {
+                    updated_by: "user-1".into(),
+                    ..WorkflowUpdate::default()
+                }
+            )
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+
+    let rolled = store
+        .rollback_workflow(&a.id, &wf.id, 1, "user-2")
+        .await
+        .unwrap();
+    assert_eq!(rolled.current_version, 3);
+    assert_eq!(rolled.definition, v1);
+
+    let versions = store.list_workflow_versions(&a.id, &wf.id).await.unwrap();
+    let numbers: Vec<u32> = versions.iter().map(|v| v.version).collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    assert_eq!(versions[0].definition, v1);
+    assert_eq!(versions[1].definition, v2);
+    assert_eq!(versions[1].note, "switch to quotes");
+    assert_eq!(versions[2].definition, v1);
+    assert_eq!(versions[2].note, "rollback to version 1");
+    assert_eq!(versions[2].created_by, "user-2");
+    assert_eq!(
+        store.get_workflow_version(&a.id, &wf.id, 2).await.unwrap(),
+        versions[1]
+    );
+    assert!(is_not_found(
+        store.get_workflow_version(&a.id, &wf.id, 9).await
+    ));
+    assert!(is_not_found(
+        store.rollback_workflow(&a.id, &wf.id, 9, "user-2").await
+    ));
+
+    let published = store
+        .set_workflow_published(&a.id, &wf.id, true)
+        .await
+        .unwrap();
+    assert!(published.published);
+    assert_eq!(published.current_version, 3, "publishing is not a version");
+    let visible = store.list_published_workflows(&a.id).await.unwrap();
+    assert_eq!(visible.len(), 1);
+    assert_eq!(
+        store
+            .get_workflow_by_view_name(&a.id, "daily_pnl")
+            .await
+            .unwrap()
+            .id,
+        wf.id
+    );
+    store
+        .set_workflow_published(&a.id, &wf.id, false)
+        .await
+        .unwrap();
+    assert!(store
+        .list_published_workflows(&a.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.list_workflows(&a.id).await.unwrap().len(), 1);
+
+    store.delete_workflow(&a.id, &wf.id).await.unwrap();
+    assert!(is_not_found(store.get_workflow(&a.id, &wf.id).await));
+    assert!(is_not_found(
+        store.list_workflow_versions(&a.id, &wf.id).await
+    ));
+    assert!(is_not_found(store.delete_workflow(&a.id, &wf.id).await));
+    // The name is free again and a new workflow starts its own history.
+    let again = store
+        .create_workflow(new_workflow(&a, "Daily PnL", v3))
+        .await
+        .unwrap();
+    assert_eq!(again.view_name, "daily_pnl");
+    assert_eq!(
+        store
+            .list_workflow_versions(&a.id, &again.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn check_view_names(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let def = json!({"nodes": []});
+    let first = store
+        .create_workflow(new_workflow(&a, "VWAP by Symbol", def.clone()))
+        .await
+        .unwrap();
+    assert_eq!(first.view_name, "vwap_by_symbol");
+
+    // Same derived name in the same tenant: refused. In another tenant: fine.
+    assert!(is_conflict(
+        store
+            .create_workflow(new_workflow(&a, "vwap BY symbol!", def.clone()))
+            .await
+    ));
+    let other = store
+        .create_workflow(new_workflow(&b, "VWAP by Symbol", def.clone()))
+        .await
+        .unwrap();
+    assert_eq!(other.view_name, "vwap_by_symbol");
+
+    // A workflow cannot shadow a serving table.
+    assert!(is_conflict(
+        store
+            .create_workflow(new_workflow(&a, "FCT Trades", def.clone()))
+            .await
+    ));
+
+    // Explicit view names are validated.
+    let explicit = store
+        .create_workflow(NewWorkflow {
+            view_name: Some("my_view".into()),
+            ..new_workflow(&a, "Something Else", def.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(explicit.view_name, "my_view");
+    assert!(matches!(
+        store
+            .create_workflow(NewWorkflow {
+                view_name: Some("My View".into()),
+                ..new_workflow(&a, "Third", def.clone())
+            })
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store
+            .create_workflow(new_workflow(&a, "???", def.clone()))
+            .await,
+        Err(CatalogError::InvalidInput(_))
+    ));
+
+    // Renaming keeps the view name, so SQL that queries it keeps working.
+    let renamed = store
+        .update_workflow(
+            &a.id,
+            &first.id,
+            WorkflowUpdate {
+                name: Some("Volume-weighted price".into()),
+                updated_by: "user-1".into(),
+                ..WorkflowUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Volume-weighted price");
+    assert_eq!(renamed.view_name, "vwap_by_symbol");
+    // Moving the view name onto another workflow's is refused; onto a free one works.
+    let clash = WorkflowUpdate {
+        view_name: Some("my_view".into()),
+        updated_by: "user-1".into(),
+        ..WorkflowUpdate::default()
+    };
+    assert!(is_conflict(
+        store.update_workflow(&a.id, &first.id, clash).await
+    ));
+    let moved = store
+        .update_workflow(
+            &a.id,
+            &first.id,
+            WorkflowUpdate {
+                view_name: Some("vwap".into()),
+                updated_by: "user-1".into(),
+                ..WorkflowUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.view_name, "vwap");
+    assert!(is_not_found(
+        store
+            .get_workflow_by_view_name(&a.id, "vwap_by_symbol")
+            .await
+    ));
+}
+
+async fn check_tenant_scoping(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let wf = store
+        .create_workflow(new_workflow(&a, "Secret Strategy", json!({"n": 1})))
+        .await
+        .unwrap();
+    store
+        .set_workflow_published(&a.id, &wf.id, true)
+        .await
+        .unwrap();
+
+    assert!(is_not_found(store.get_workflow(&b.id, &wf.id).await));
+    assert!(is_not_found(
+        store.get_workflow_by_view_name(&b.id, &wf.view_name).await
+    ));
+    assert!(store.list_workflows(&b.id).await.unwrap().is_empty());
+    assert!(store
+        .list_published_workflows(&b.id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(is_not_found(
+        store
+            .update_workflow(&b.id, &wf.id, edit(json!({"n": 2})))
+            .await
+    ));
+    assert!(is_not_found(
+        store.set_workflow_published(&b.id, &wf.id, false).await
+    ));
+    assert!(is_not_found(
+        store.rollback_workflow(&b.id, &wf.id, 1, "intruder").await
+    ));
+    assert!(is_not_found(
+        store.list_workflow_versions(&b.id, &wf.id).await
+    ));
+    assert!(is_not_found(
+        store.get_workflow_version(&b.id, &wf.id, 1).await
+    ));
+    assert!(is_not_found(store.delete_workflow(&b.id, &wf.id).await));
+
+    // None of the attempts changed anything.
+    let after = store.get_workflow(&a.id, &wf.id).await.unwrap();
+    assert_eq!(after.current_version, 1);
+    assert!(after.published);
+    assert_eq!(after.definition, json!({"n": 1}));
+}
+
+// ---------------------------------------------------------------- audit
+
+async fn check_audit_log(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    for (i, action) in ["workflow.create", "workflow.update", "workflow.publish"]
+        .into_iter()
+        .enumerate()
+    {
+        let entry = store
+            .append_audit(NewAuditEntry {
+                tenant_id: a.id.clone(),
+                actor: "user-1".into(),
+                action: action.into(),
+                resource_type: "workflow".into(),
+                resource_id: "wf-1".into(),
+                detail: json!({"step": i}),
+            })
+            .await
+            .unwrap();
+        assert_eq!(entry.action, action);
+    }
+    store
+        .append_audit(NewAuditEntry {
+            tenant_id: b.id.clone(),
+            actor: "user-9".into(),
+            action: "api_key.create".into(),
+            resource_type: "api_key".into(),
+            resource_id: "k-1".into(),
+            detail: json!(null),
+        })
+        .await
+        .unwrap();
+
+    let all = store.list_audit(&a.id, 50).await.unwrap();
+    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["workflow.publish", "workflow.update", "workflow.create"]
+    );
+    assert_eq!(all[0].detail, json!({"step": 2}));
+    assert!(all.windows(2).all(|w| w[0].at >= w[1].at));
+    assert!(all.iter().all(|e| e.tenant_id == a.id));
+
+    let latest = store.list_audit(&a.id, 2).await.unwrap();
+    assert_eq!(latest, all[..2]);
+    let other = store.list_audit(&b.id, 50).await.unwrap();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].action, "api_key.create");
+    assert!(store.list_audit(&a.id, 0).await.unwrap().is_empty());
+
+    assert!(is_not_found(
+        store
+            .append_audit(NewAuditEntry {
+                tenant_id: "missing".into(),
+                actor: "x".into(),
+                action: "y".into(),
+                resource_type: "z".into(),
+                resource_id: String::new(),
+                detail: json!({}),
+            })
+            .await
+    ));
+}
+
+// ---------------------------------------------------------------- the suite, on SQLite
+
+macro_rules! on_sqlite {
+    ($($name:ident => $check:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let store = sqlite().await;
+                $check(&store).await;
+            }
+        )*
+    };
+}
+
+on_sqlite! {
+    sqlite_seed_is_idempotent => check_seed_is_idempotent,
+    sqlite_seed_keeps_admin_changes => check_seed_keeps_admin_changes,
+    sqlite_password_authentication => check_password_authentication,
+    sqlite_user_management => check_user_management,
+    sqlite_scram_login_for_users => check_scram_login_for_users,
+    sqlite_api_key_lifecycle => check_api_key_lifecycle,
+    sqlite_api_key_roles => check_api_key_roles,
+    sqlite_tenants_and_entitlements => check_tenants_and_entitlements,
+    sqlite_serving_table_registry => check_serving_table_registry,
+    sqlite_workflow_versions => check_workflow_versions,
+    sqlite_view_names => check_view_names,
+    sqlite_tenant_scoping => check_tenant_scoping,
+    sqlite_audit_log => check_audit_log,
+}
+
+// ---------------------------------------------------------------- what SQLite keeps on disk
+
+/// Every byte of the database and its WAL, for "is this secret anywhere on disk" checks.
+fn disk_bytes(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(more) = std::fs::read(&wal) {
+        bytes.extend(more);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn secrets_never_reach_the_database_in_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.db");
+    let store = SqliteCatalog::open(&path).unwrap();
+    let (a, _) = seeded(&store).await;
+    let password = "plaintext-canary-password";
+    let user = store
+        .create_user(NewUser {
+            tenant_id: a.id.clone(),
+            email: "canary@tenant-a.test".into(),
+            role: Role::Analyst,
+            password: password.into(),
+        })
+        .await
+        .unwrap();
+    let created = store
+        .create_api_key(NewApiKey {
+            tenant_id: a.id.clone(),
+            name: "canary-key".into(),
+            role: Role::Viewer,
+            created_by: user.id.clone(),
+        })
+        .await
+        .unwrap();
+    let secret = created.secret.clone();
+    let random_part = secret.trim_start_matches("sk_live_");
+
+    let bytes = disk_bytes(&path);
+    assert!(
+        contains(&bytes, "canary@tenant-a.test"),
+        "sanity: data is on disk"
+    );
+    for needle in [
+        password,
+        "admin123",
+        "analyst123",
+        "viewer123",
+        &secret,
+        random_part,
+    ] {
+        assert!(!contains(&bytes, needle), "`{needle}` found on disk");
+    }
+
+    // And what is stored instead is the documented one-way forms.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let (hash, scram): (String, String) = raw
+        .query_row(
+            "SELECT password_hash, scram_verifier FROM users WHERE id = ?1",
+            [&user.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    let parsed = ScramVerifier::parse(&scram).unwrap();
+    assert_eq!(
+        parsed,
+        ScramVerifier::from_password(password, &parsed.salt, parsed.iterations).unwrap()
+    );
+    let (digest, key_scram, prefix): (String, String, String) = raw
+        .query_row(
+            "SELECT secret_sha256, scram_verifier, prefix FROM api_keys WHERE id = ?1",
+            [&created.key.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(digest, crate::api_key::secret_sha256(&secret));
+    assert!(key_scram.starts_with("SCRAM-SHA-256$4096:"));
+    assert!(prefix.len() <= 12 && secret.starts_with(&prefix));
+}
+
+#[tokio::test]
+async fn file_catalog_persists_uses_wal_and_migrates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("catalog.db");
+    let wf_id = {
+        let store = SqliteCatalog::open(&path).unwrap();
+        assert_eq!(store.path(), Some(path.as_path()));
+        let (a, _) = seeded(&store).await;
+        let wf = store
+            .create_workflow(new_workflow(&a, "Persisted", json!({"k": "v"})))
+            .await
+            .unwrap();
+        store
+            .update_workflow(&a.id, &wf.id, edit(json!({"k": "w"})))
+            .await
+            .unwrap();
+        wf.id
+    };
+
+    let reopened = SqliteCatalog::open(&path).unwrap();
+    assert!(seed_demo(&reopened).await.unwrap().is_noop());
+    let a = reopened.get_tenant_by_slug("tenant-a").await.unwrap();
+    let wf = reopened.get_workflow(&a.id, &wf_id).await.unwrap();
+    assert_eq!(wf.current_version, 2);
+    assert_eq!(wf.definition, json!({"k": "w"}));
+
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let applied: i64 = raw
+        .query_row("SELECT COUNT(*) FROM refinery_schema_history", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(applied, 1);
+
+    // Deleting a workflow removes its version rows too (foreign keys are enforced).
+    reopened.delete_workflow(&a.id, &wf_id).await.unwrap();
+    let left: i64 = raw
+        .query_row(
+            "SELECT COUNT(*) FROM workflow_versions WHERE workflow_id = ?1",
+            [&wf_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn opening_a_file_that_is_not_a_database_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.db");
+    std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+    assert!(matches!(
+        SqliteCatalog::open(&path),
+        Err(CatalogError::Storage(_) | CatalogError::Migration(_))
+    ));
+}

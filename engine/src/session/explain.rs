@@ -1,0 +1,55 @@
+//! `EXPLAIN` output: the optimized plan and the SQL a backend would receive.
+//!
+//! The SQL is unparsed from the *analyzed but unoptimized* plan: DataFusion 55's unparser
+//! produces invalid or semantically different SQL from optimized plans, while the analyzed plan
+//! unparses to nested but valid SQL that backends flatten themselves. It shows the tenant's
+//! entitlement filter exactly as it is sent.
+
+use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::unparser::dialect::PostgreSqlDialect;
+use datafusion::sql::unparser::Unparser;
+
+use crate::error::EngineError;
+
+/// The single output column of `EXPLAIN`, named as PostgreSQL names it.
+pub const EXPLAIN_COLUMN: &str = "QUERY PLAN";
+
+/// The lines of `EXPLAIN [VERBOSE]` for `plan` (a planned query), one output row per line.
+///
+/// VERBOSE adds the analyzed plan with column types. The physical plan is left out on purpose:
+/// it shows server-side details (file paths, partitioning) that are no business of a tenant.
+pub(crate) fn explain_lines(
+    state: &SessionState,
+    plan: &LogicalPlan,
+    verbose: bool,
+) -> Result<Vec<String>, EngineError> {
+    let analyzed =
+        state
+            .analyzer()
+            .execute_and_check(plan.clone(), state.config_options(), |_, _| {})?;
+    let optimized = state
+        .optimizer()
+        .optimize(analyzed.clone(), state, |_, _| {})?;
+
+    let mut lines = vec!["Logical plan:".to_string()];
+    push_indented(&mut lines, &optimized.display_indent().to_string());
+    if verbose {
+        lines.push("Analyzed plan (before optimization):".to_string());
+        push_indented(&mut lines, &analyzed.display_indent_schema().to_string());
+    }
+    lines.push("Backend SQL (PostgreSQL dialect):".to_string());
+    match Unparser::new(&PostgreSqlDialect {}).plan_to_sql(&analyzed) {
+        Ok(statement) => push_indented(&mut lines, &format!("{statement:#}")),
+        Err(e) => lines.push(format!("  (not expressible as SQL: {})", e.message())),
+    }
+    Ok(lines)
+}
+
+fn push_indented(lines: &mut Vec<String>, text: &str) {
+    lines.extend(
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| format!("  {l}")),
+    );
+}

@@ -1,0 +1,318 @@
+//! `flowforge serve`: the pgwire proxy and the HTTP server over the embedded engine.
+//!
+//! Settings come from flags, then `FLOWFORGE_*` environment variables, then an optional TOML
+//! file (`--config`), then defaults. With no flags and no services this is the embedded demo:
+//! the data folder is created, sample data generated on first run, the demo tenants, users and
+//! workflows seeded, and a self-signed CA + server certificate generated for TLS.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::Args;
+use flowforge_catalog::{CatalogStore, SqliteCatalog};
+use flowforge_engine::embedded::EmbeddedData;
+use flowforge_engine::sample_data::{self, SampleOptions};
+use flowforge_proxy::{AuthMethod, ProxyConfig, ProxyServer, TlsFiles};
+use serde::Deserialize;
+
+use crate::sessions::CatalogSessions;
+
+/// Arguments of `flowforge serve` (all optional; see the README's configuration reference).
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// TOML file with any of the settings below (snake_case keys).
+    #[arg(long, env = "FLOWFORGE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data folder: sample Parquet files, the SQLite catalog, demo TLS files. [default: flowforge-data]
+    #[arg(long, env = "FLOWFORGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL wire listen address. [default: 127.0.0.1:5433]
+    #[arg(long, env = "FLOWFORGE_PG_LISTEN")]
+    pub pg_listen: Option<SocketAddr>,
+    /// HTTP listen address. [default: 127.0.0.1:8000]
+    #[arg(long, env = "FLOWFORGE_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
+    /// TLS certificate chain (PEM). Without it a demo CA and certificate are generated.
+    #[arg(long, env = "FLOWFORGE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "FLOWFORGE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve pgwire without TLS.
+    #[arg(long, env = "FLOWFORGE_NO_TLS")]
+    pub no_tls: bool,
+    /// pgwire authentication: scram-sha-256 (default) or password (cleartext, TLS only).
+    #[arg(long, env = "FLOWFORGE_AUTH")]
+    pub auth: Option<String>,
+    /// Largest result a query may return, in rows (SQLSTATE 54000 beyond). [default: 1000000]
+    #[arg(long, env = "FLOWFORGE_MAX_RESULT_ROWS")]
+    pub max_result_rows: Option<u64>,
+    /// Statement timeout in seconds, 0 for none (SQLSTATE 57014 when exceeded). [default: 300]
+    #[arg(long, env = "FLOWFORGE_STATEMENT_TIMEOUT")]
+    pub statement_timeout: Option<u64>,
+    /// Do not seed the demo tenants, users and workflows.
+    #[arg(long, env = "FLOWFORGE_NO_DEMO")]
+    pub no_demo: bool,
+    /// Last day (exclusive) of generated sample data, YYYY-MM-DD. [default: today, UTC]
+    #[arg(long, env = "FLOWFORGE_SAMPLE_ANCHOR")]
+    pub sample_anchor: Option<NaiveDate>,
+}
+
+/// The TOML file's shape: the same settings as the flags.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    pg_listen: Option<SocketAddr>,
+    http_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    no_tls: Option<bool>,
+    auth: Option<String>,
+    max_result_rows: Option<u64>,
+    statement_timeout: Option<u64>,
+    no_demo: Option<bool>,
+    sample_anchor: Option<NaiveDate>,
+}
+
+/// Effective settings after merging flags, environment, file and defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub pg_listen: SocketAddr,
+    pub http_listen: SocketAddr,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub no_tls: bool,
+    pub auth: AuthMethod,
+    pub max_result_rows: Option<u64>,
+    pub statement_timeout: Option<Duration>,
+    pub demo: bool,
+    pub sample_anchor: Option<NaiveDate>,
+}
+
+impl Settings {
+    /// Merges flags/env (already in `args`) over the TOML file over defaults.
+    pub fn resolve(args: ServeArgs) -> Result<Settings, String> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileSettings>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let auth = match args.auth.or(file.auth).as_deref() {
+            None | Some("scram-sha-256") | Some("scram") => AuthMethod::ScramSha256,
+            Some("password") | Some("cleartext") => AuthMethod::Password,
+            Some(other) => {
+                return Err(format!(
+                    "unknown auth method '{other}'; use scram-sha-256 or password"
+                ))
+            }
+        };
+        let tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => return Err("tls_cert and tls_key must be given together".into()),
+        };
+        let no_tls = args.no_tls || file.no_tls.unwrap_or(false);
+        if no_tls && auth == AuthMethod::Password {
+            return Err("password (cleartext) authentication requires TLS".into());
+        }
+        let timeout = args
+            .statement_timeout
+            .or(file.statement_timeout)
+            .unwrap_or(300);
+        Ok(Settings {
+            data_dir: args
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from(super::DEFAULT_DATA_DIR)),
+            pg_listen: args
+                .pg_listen
+                .or(file.pg_listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 5433))),
+            http_listen: args
+                .http_listen
+                .or(file.http_listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            tls,
+            no_tls,
+            auth,
+            max_result_rows: Some(
+                args.max_result_rows
+                    .or(file.max_result_rows)
+                    .unwrap_or(1_000_000),
+            )
+            .filter(|n| *n > 0),
+            statement_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
+            demo: !(args.no_demo || file.no_demo.unwrap_or(false)),
+            sample_anchor: args.sample_anchor.or(file.sample_anchor),
+        })
+    }
+}
+
+/// Runs `flowforge serve` until Ctrl-C or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
+    let settings = Settings::resolve(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(serve(settings))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn prepare_data(settings: &Settings) -> Result<EmbeddedData, String> {
+    let dir = &settings.data_dir;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    if !sample_data::is_seeded(dir) {
+        let mut options = SampleOptions::default();
+        if let Some(day) = settings.sample_anchor {
+            options.anchor = day.and_hms_opt(0, 0, 0).ok_or("invalid sample anchor")?;
+        }
+        eprintln!("generating sample market data in {} ...", dir.display());
+        sample_data::generate(dir, &options, true).map_err(|e| e.to_string())?;
+    }
+    EmbeddedData::open(dir).map_err(|e| e.to_string())
+}
+
+/// The TLS files to serve with and, for the generated demo certificates, the CA clients trust.
+fn tls_files(settings: &Settings) -> Result<Option<(TlsFiles, Option<PathBuf>)>, String> {
+    if settings.no_tls {
+        return Ok(None);
+    }
+    match &settings.tls {
+        Some((cert, key)) => Ok(Some((
+            TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            None,
+        ))),
+        None => flowforge_proxy::tls::ensure_demo_certificates(&settings.data_dir.join("tls"))
+            .map(|demo| Some((demo.tls_files(), Some(demo.ca.clone()))))
+            .map_err(|e| e.to_string()),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn open_catalog(dir: &Path, demo: bool) -> Result<Arc<dyn CatalogStore>, String> {
+    let catalog = SqliteCatalog::open(&dir.join("catalog.sqlite3")).map_err(|e| e.to_string())?;
+    let catalog: Arc<dyn CatalogStore> = Arc::new(catalog);
+    if demo {
+        flowforge_catalog::seed_demo(catalog.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+        crate::demo::seed_demo_workflows(catalog.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(catalog)
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let data = Arc::new(prepare_data(&settings)?);
+    let catalog = open_catalog(&settings.data_dir, settings.demo).await?;
+    let tls = tls_files(&settings)?;
+    let ca = tls.as_ref().and_then(|(_, ca)| ca.clone());
+    let tls = tls.map(|(files, _)| files);
+    let sessions = Arc::new(CatalogSessions::new(
+        Arc::clone(&catalog),
+        Arc::clone(&data),
+    ));
+    let proxy = ProxyServer::bind(
+        ProxyConfig {
+            listen: settings.pg_listen,
+            tls: tls.clone(),
+            auth: settings.auth,
+            max_result_rows: settings.max_result_rows,
+            statement_timeout: settings.statement_timeout,
+            ..ProxyConfig::default()
+        },
+        sessions,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let pg = proxy.local_addr();
+    let psql = format!(
+        "psql \"host={} port={} user=analyst@tenant-a.test dbname=flowforge\"",
+        pg.ip(),
+        pg.port()
+    );
+    let http = flowforge_http::HttpServer::bind(
+        settings.http_listen,
+        flowforge_http::ServerInfo {
+            pgwire: pg,
+            psql: psql.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        vec![
+            Box::new(crate::sessions::CatalogHealth(Arc::clone(&catalog))),
+            Box::new(crate::sessions::DataHealth(Arc::clone(&data))),
+        ],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let web = http.local_addr().unwrap_or(settings.http_listen);
+    println!("FlowForge {} is ready", env!("CARGO_PKG_VERSION"));
+    println!(
+        "  pgwire   {pg}  (TLS {}, auth {})",
+        if tls.is_some() { "on" } else { "off" },
+        match settings.auth {
+            AuthMethod::ScramSha256 => "scram-sha-256",
+            AuthMethod::Password => "password",
+        }
+    );
+    println!("  web      http://{web}/");
+    println!("  docs     http://{web}/docs");
+    println!("  data     {}", settings.data_dir.display());
+    if let Some(ca) = &ca {
+        println!("  tls ca   {}", ca.display());
+    }
+    println!("  connect  {psql}   (password analyst123)");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut http_stop = stop_rx.clone();
+    let mut proxy_stop = stop_rx;
+    let http_task = tokio::spawn(http.serve(async move {
+        let _ = http_stop.wait_for(|v| *v).await;
+    }));
+    let proxy_task = tokio::spawn(proxy.serve(async move {
+        let _ = proxy_stop.wait_for(|v| *v).await;
+    }));
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let (h, p) = tokio::join!(http_task, proxy_task);
+    h.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    p.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,134 @@
+//! Wiring the catalog to the engine for the doors: who a login is, and the tenant session it
+//! gets (the tenant's published workflows registered as views over ACL-filtered tables).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use flowforge_catalog::{CatalogStore, Identity, Role as CatalogRole, ScramVerifier};
+use flowforge_engine::embedded::EmbeddedData;
+use flowforge_engine::session::{Role, Tenant, TenantSession};
+use flowforge_engine::views::workflow_views;
+use flowforge_engine::workflow::Workflow;
+use flowforge_engine::EngineError;
+use flowforge_proxy::SessionProvider;
+
+/// Sessions backed by the catalog and the embedded data.
+pub struct CatalogSessions {
+    catalog: Arc<dyn CatalogStore>,
+    data: Arc<EmbeddedData>,
+}
+
+impl CatalogSessions {
+    /// Sessions over this catalog and data.
+    pub fn new(catalog: Arc<dyn CatalogStore>, data: Arc<EmbeddedData>) -> Self {
+        CatalogSessions { catalog, data }
+    }
+}
+
+fn tenant_of(identity: &Identity) -> Tenant {
+    Tenant {
+        id: identity.tenant_id.clone(),
+        slug: identity.tenant_slug.clone(),
+        role: match identity.role {
+            CatalogRole::Admin => Role::Admin,
+            CatalogRole::Analyst => Role::Analyst,
+            CatalogRole::Viewer => Role::Viewer,
+        },
+        user: identity.email_or_key_name.clone(),
+        entitlements: identity.entitlements.clone(),
+    }
+}
+
+#[async_trait]
+impl SessionProvider for CatalogSessions {
+    async fn lookup_login(&self, login: &str) -> Option<(Identity, ScramVerifier)> {
+        match flowforge_catalog::identity_for_login(self.catalog.as_ref(), login).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "catalog lookup failed during login");
+                None
+            }
+        }
+    }
+
+    async fn verify_password(&self, login: &str, password: &str) -> Option<Identity> {
+        if password.starts_with("sk_live_") {
+            return flowforge_catalog::identity_for_api_key_secret(self.catalog.as_ref(), password)
+                .await
+                .ok()
+                .flatten();
+        }
+        flowforge_catalog::authenticate_password(self.catalog.as_ref(), login, password)
+            .await
+            .ok()
+    }
+
+    async fn open_session(&self, identity: &Identity) -> Result<Arc<TenantSession>, EngineError> {
+        let data = Arc::clone(&self.data);
+        let session = TenantSession::new(tenant_of(identity), &|table: &str| data.provider(table))?;
+        let workflows = self
+            .catalog
+            .list_published_workflows(&identity.tenant_id)
+            .await
+            .map_err(|e| EngineError::Plan(format!("cannot read workflows: {e}")))?;
+        let resolver = session.table_resolver();
+        for stored in workflows {
+            let views = Workflow::from_value(stored.definition.clone()).and_then(|workflow| {
+                workflow_views(
+                    &workflow,
+                    &stored.view_name,
+                    Some(&stored.description),
+                    resolver.as_ref(),
+                )
+            });
+            match views {
+                Ok(views) => {
+                    for view in views {
+                        session.register_view(view)?;
+                    }
+                }
+                // A broken workflow must not take the tenant's other views down with it.
+                Err(e) => {
+                    tracing::warn!(workflow = %stored.view_name, error = %e, "published workflow does not compile; view skipped")
+                }
+            }
+        }
+        Ok(Arc::new(session))
+    }
+}
+
+/// `/health/ready` check of the catalog.
+pub struct CatalogHealth(pub Arc<dyn CatalogStore>);
+
+#[async_trait]
+impl flowforge_http::HealthCheck for CatalogHealth {
+    fn name(&self) -> &str {
+        "catalog"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.0
+            .list_serving_tables()
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// `/health/ready` check of the embedded data.
+pub struct DataHealth(pub Arc<EmbeddedData>);
+
+#[async_trait]
+impl flowforge_http::HealthCheck for DataHealth {
+    fn name(&self) -> &str {
+        "embedded"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        if self.0.tables().is_empty() {
+            Err("no serving tables loaded".into())
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `flowforge` binary driven by real clients (psql, psycopg 3,
+//! asyncpg). One test binary with modules, so DataFusion links once.
+
+mod e2e {
+    pub mod cli;
+    pub mod psql;
+    pub mod python_clients;
+    pub mod server;
+}
