@@ -32,6 +32,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Serve SQL clients (pgwire) and the web app (HTTP); with no flags, the embedded demo.
     Serve(commands::serve::ServeArgs),
+    /// Create, list and revoke API keys (pgwire login: public id + secret).
+    ApiKey(commands::api_key::ApiKeyArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::compile::check(args),
         Command::Run(args) => commands::run::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::ApiKey(args) => commands::api_key::run(args),
     };
     match result {
         Ok(code) => code,

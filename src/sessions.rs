@@ -53,6 +53,12 @@ impl SessionProvider for CatalogSessions {
 
     async fn verify_password(&self, login: &str, password: &str) -> Option<Identity> {
         if password.starts_with("sk_live_") {
+            // A key logs in under its own public id, so a leaked secret cannot be paired with
+            // an arbitrary user name.
+            let key = self.catalog.active_api_key_by_secret(password).await.ok().flatten()?;
+            if key.public_id != login {
+                return None;
+            }
             return flowforge_catalog::identity_for_api_key_secret(self.catalog.as_ref(), password)
                 .await
                 .ok()

@@ -13,7 +13,7 @@ use datafusion::common::ScalarValue;
 use pgwire::api::Type;
 
 use crate::numeric;
-use crate::types::{pg_type, wire_data_type};
+use crate::types::{param_data_type, pg_type};
 
 /// Days from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
 const PG_EPOCH_DAYS: i64 = 10_957;
@@ -80,7 +80,7 @@ pub(crate) fn decode(
         })?;
         return decode_text(index, text, data_type);
     }
-    let wire = declared.and_then(|t| wire_data_type(t.oid()).map(|w| (t, w)));
+    let wire = declared.and_then(|t| param_data_type(t.oid()).map(|w| (t, w)));
     let Some((declared, wire_type)) = wire else {
         return decode_binary(index, bytes, data_type);
     };

@@ -115,7 +115,7 @@ impl ProxyServer {
                             let result = process_socket(socket, tls, handlers).await;
                             let elapsed_ms = opened.elapsed().as_millis() as u64;
                             match result {
-                                Ok(()) => tracing::debug!(%peer, elapsed_ms, "connection closed"),
+                                Ok(()) => tracing::info!(%peer, elapsed_ms, "connection closed"),
                                 Err(error) => tracing::info!(%peer, elapsed_ms, %error, "connection closed on error"),
                             }
                         });

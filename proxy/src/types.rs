@@ -155,12 +155,13 @@ fn array_type(element: &Type) -> Option<Type> {
     Some(array)
 }
 
-/// The Arrow type whose values a client sends for a parameter it declared as `oid` (text or
-/// binary), or `None` for types FlowForge does not take as parameters.
-pub(crate) fn wire_data_type(oid: u32) -> Option<DataType> {
+/// The Arrow type a parameter declared as `oid` in a Parse message is planned and decoded as,
+/// or `None` when the query should decide: the client left it unspecified (0) or named a type
+/// FlowForge does not take as a parameter.
+pub(crate) fn param_data_type(oid: u32) -> Option<DataType> {
     let ty = Type::from_oid(oid)?;
     if let Some(element) = array_element(&ty) {
-        let element = wire_data_type(element.oid())?;
+        let element = param_data_type(element.oid())?;
         return Some(DataType::List(std::sync::Arc::new(Field::new_list_field(
             element, true,
         ))));
@@ -190,17 +191,6 @@ pub(crate) fn wire_data_type(oid: u32) -> Option<DataType> {
         _ => return None,
     };
     Some(data_type)
-}
-
-/// The Arrow type a parameter declared as `oid` in a Parse message is planned as, or `None`
-/// when the query should decide: the client left it unspecified (0), FlowForge does not take
-/// the type, or it is `numeric`, whose scale only the query knows (`price > $1` compares with
-/// the column's own type rather than a 38-digit decimal).
-pub(crate) fn param_data_type(oid: u32) -> Option<DataType> {
-    if oid == Type::NUMERIC.oid() {
-        return None;
-    }
-    wire_data_type(oid)
 }
 
 /// The element type of a PostgreSQL array type FlowForge takes as a parameter.
@@ -280,11 +270,6 @@ mod tests {
         assert_eq!(param_data_type(Type::UNKNOWN.oid()), None);
         assert_eq!(
             param_data_type(Type::NUMERIC.oid()),
-            None,
-            "the query decides"
-        );
-        assert_eq!(
-            wire_data_type(Type::NUMERIC.oid()),
             Some(DataType::Decimal128(38, 10))
         );
         let list = param_data_type(Type::INT8_ARRAY.oid()).unwrap();

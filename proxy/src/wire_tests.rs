@@ -842,6 +842,18 @@ async fn garbage_and_abandoned_connections_do_not_hurt_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gssapi_and_ssl_requests_are_answered_n_without_tls() {
+    let server = serve(ProxyConfig::default()).await;
+    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    for code in [80_877_104i32, 80_877_103] {
+        let mut request = 8i32.to_be_bytes().to_vec();
+        request.extend_from_slice(&code.to_be_bytes());
+        socket.write_all(&request).await.unwrap();
+        assert_eq!(socket.read_u8().await.unwrap(), b'N', "request code {code}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_beyond_the_limit_are_refused() {
     let server = serve(ProxyConfig {
         max_connections: 1,
@@ -1028,24 +1040,4 @@ async fn cleartext_passwords_are_only_accepted_over_tls() {
     wrong.password("nope");
     let error = wrong.connect(connector).await.err().unwrap();
     assert_eq!(sqlstate(&error), "28P01");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn manual_probe_server() {
-    let dir = std::path::PathBuf::from("/tmp/ff-probe-certs");
-    let certs = tls::ensure_demo_certificates(&dir).unwrap();
-    let config = ProxyConfig {
-        listen: "127.0.0.1:55433".parse().unwrap(),
-        tls: Some(certs.tls_files()),
-        max_result_rows: Some(2_000_000),
-        ..ProxyConfig::default()
-    };
-    let server = ProxyServer::bind(config, Arc::new(TestProvider::new()))
-        .await
-        .unwrap();
-    server
-        .serve(tokio::time::sleep(Duration::from_secs(900)))
-        .await
-        .unwrap();
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod api_key;
 pub mod compile;
 pub mod run;
 pub mod seed;

@@ -225,8 +225,11 @@ async fn shutdown_signal() {
     }
 }
 
+/// File name of the embedded catalog inside the data folder.
+pub const CATALOG_FILE: &str = "catalog.sqlite3";
+
 async fn open_catalog(dir: &Path, demo: bool) -> Result<Arc<dyn CatalogStore>, String> {
-    let catalog = SqliteCatalog::open(&dir.join("catalog.sqlite3")).map_err(|e| e.to_string())?;
+    let catalog = SqliteCatalog::open(&dir.join(CATALOG_FILE)).map_err(|e| e.to_string())?;
     let catalog: Arc<dyn CatalogStore> = Arc::new(catalog);
     if demo {
         flowforge_catalog::seed_demo(catalog.as_ref())

@@ -269,3 +269,34 @@ fn tls_with_verify_full_against_the_generated_ca() {
         "a connection must not verify against an unrelated CA"
     );
 }
+
+#[test]
+fn an_api_key_logs_in_with_scram_until_it_is_revoked() {
+    let server = TestServer::start(&[]);
+    let cli = |args: &[&str]| {
+        let out = Command::new(super::server::binary())
+            .arg("api-key")
+            .args(args)
+            .arg("--data-dir")
+            .arg(server.data_dir())
+            .output()
+            .expect("api-key");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let created = cli(&["create", "--tenant", "tenant-b", "--name", "grafana"]);
+    let field = |label: &str| {
+        created
+            .lines()
+            .find_map(|l| l.strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {label} in {created}"))
+    };
+    let (public_id, secret) = (field("public id"), field("secret"));
+    assert!(public_id.starts_with("key_") && secret.starts_with("sk_live_"), "{created}");
+    let key = Psql { server: &server, user: &public_id, password: &secret };
+    assert_eq!(key.symbols("SELECT symbol FROM trades_by_symbol"), TENANT_B);
+    assert_eq!(key.error("SELECT * FROM market.fct_trades"), "42P01", );
+    assert!(cli(&["list", "--tenant", "tenant-b"]).contains(&public_id));
+    cli(&["revoke", "--tenant", "tenant-b", &public_id]);
+    assert!(!key.run("SELECT 1").status.success(), "a revoked key must not log in");
+}

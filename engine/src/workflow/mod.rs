@@ -249,3 +249,5 @@ fn describe_path_error(e: &serde_path_to_error::Error<serde_json::Error>) -> Str
         format!("at {path}: {}", e.inner())
     }
 }
+#[cfg(test)]
+mod proptests;

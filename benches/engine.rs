@@ -1,0 +1,3 @@
+//! Engine benchmarks (being written).
+
+fn main() {}
