@@ -23,7 +23,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 unit:
-	cargo test --workspace
+	cargo test --workspace --no-fail-fast
 
 build:
 	cargo build --workspace

@@ -55,7 +55,12 @@ impl SessionProvider for CatalogSessions {
         if password.starts_with("sk_live_") {
             // A key logs in under its own public id, so a leaked secret cannot be paired with
             // an arbitrary user name.
-            let key = self.catalog.active_api_key_by_secret(password).await.ok().flatten()?;
+            let key = self
+                .catalog
+                .active_api_key_by_secret(password)
+                .await
+                .ok()
+                .flatten()?;
             if key.public_id != login {
                 return None;
             }

@@ -3,6 +3,7 @@
 
 mod e2e {
     pub mod cli;
+    pub mod http;
     pub mod psql;
     pub mod python_clients;
     pub mod server;

@@ -55,7 +55,9 @@ fn parse_role(role: &str) -> Result<Role, String> {
         "viewer" => Ok(Role::Viewer),
         "analyst" => Ok(Role::Analyst),
         "admin" => Ok(Role::Admin),
-        other => Err(format!("unknown role '{other}'; use viewer, analyst or admin")),
+        other => Err(format!(
+            "unknown role '{other}'; use viewer, analyst or admin"
+        )),
     }
 }
 
@@ -64,14 +66,23 @@ pub fn run(args: ApiKeyArgs) -> Result<ExitCode, String> {
     let dir = super::data_dir(args.data_dir);
     let path = dir.join(super::serve::CATALOG_FILE);
     if !path.exists() {
-        return Err(format!("no catalog at {}; run `flowforge serve` once first", path.display()));
+        return Err(format!(
+            "no catalog at {}; run `flowforge serve` once first",
+            path.display()
+        ));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let catalog = SqliteCatalog::open(&path).map_err(|e| e.to_string())?;
         match args.action {
             ApiKeyAction::Create { tenant, name, role } => {
-                let tenant = catalog.get_tenant_by_slug(&tenant).await.map_err(|e| e.to_string())?;
+                let tenant = catalog
+                    .get_tenant_by_slug(&tenant)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let created = catalog
                     .create_api_key(NewApiKey {
                         tenant_id: tenant.id.clone(),
@@ -83,17 +94,37 @@ pub fn run(args: ApiKeyArgs) -> Result<ExitCode, String> {
                     .map_err(|e| e.to_string())?;
                 println!("public id  {}", created.key.public_id);
                 println!("secret     {}", created.secret);
-                println!("(the secret is shown once; log in with user={} and the secret as password)", created.key.public_id);
+                println!(
+                    "(the secret is shown once; log in with user={} and the secret as password)",
+                    created.key.public_id
+                );
             }
             ApiKeyAction::List { tenant } => {
-                let tenant = catalog.get_tenant_by_slug(&tenant).await.map_err(|e| e.to_string())?;
-                for key in catalog.list_api_keys(&tenant.id).await.map_err(|e| e.to_string())? {
+                let tenant = catalog
+                    .get_tenant_by_slug(&tenant)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for key in catalog
+                    .list_api_keys(&tenant.id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
                     let state = if key.is_active() { "active" } else { "revoked" };
-                    println!("{}  {:<24} {:<8} {}  {}…", key.public_id, key.name, format!("{:?}", key.role).to_lowercase(), state, key.prefix);
+                    println!(
+                        "{}  {:<24} {:<8} {}  {}…",
+                        key.public_id,
+                        key.name,
+                        format!("{:?}", key.role).to_lowercase(),
+                        state,
+                        key.prefix
+                    );
                 }
             }
             ApiKeyAction::Revoke { tenant, public_id } => {
-                let tenant = catalog.get_tenant_by_slug(&tenant).await.map_err(|e| e.to_string())?;
+                let tenant = catalog
+                    .get_tenant_by_slug(&tenant)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 let key = catalog
                     .list_api_keys(&tenant.id)
                     .await
@@ -101,7 +132,10 @@ pub fn run(args: ApiKeyArgs) -> Result<ExitCode, String> {
                     .into_iter()
                     .find(|k| k.public_id == public_id)
                     .ok_or_else(|| format!("no key {public_id} in tenant {}", tenant.slug))?;
-                catalog.revoke_api_key(&tenant.id, &key.id).await.map_err(|e| e.to_string())?;
+                catalog
+                    .revoke_api_key(&tenant.id, &key.id)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("revoked {public_id}");
             }
         }

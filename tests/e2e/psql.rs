@@ -281,7 +281,11 @@ fn an_api_key_logs_in_with_scram_until_it_is_revoked() {
             .arg(server.data_dir())
             .output()
             .expect("api-key");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let created = cli(&["create", "--tenant", "tenant-b", "--name", "grafana"]);
@@ -292,11 +296,21 @@ fn an_api_key_logs_in_with_scram_until_it_is_revoked() {
             .unwrap_or_else(|| panic!("no {label} in {created}"))
     };
     let (public_id, secret) = (field("public id"), field("secret"));
-    assert!(public_id.starts_with("key_") && secret.starts_with("sk_live_"), "{created}");
-    let key = Psql { server: &server, user: &public_id, password: &secret };
+    assert!(
+        public_id.starts_with("key_") && secret.starts_with("sk_live_"),
+        "{created}"
+    );
+    let key = Psql {
+        server: &server,
+        user: &public_id,
+        password: &secret,
+    };
     assert_eq!(key.symbols("SELECT symbol FROM trades_by_symbol"), TENANT_B);
-    assert_eq!(key.error("SELECT * FROM market.fct_trades"), "42P01", );
+    assert_eq!(key.error("SELECT * FROM market.fct_trades"), "42P01",);
     assert!(cli(&["list", "--tenant", "tenant-b"]).contains(&public_id));
     cli(&["revoke", "--tenant", "tenant-b", &public_id]);
-    assert!(!key.run("SELECT 1").status.success(), "a revoked key must not log in");
+    assert!(
+        !key.run("SELECT 1").status.success(),
+        "a revoked key must not log in"
+    );
 }

@@ -9,6 +9,7 @@
 //! (column names, error kinds, `EXPLAIN`, `version()`), so the pgwire proxy can relay it directly.
 
 pub mod acl;
+mod array_literals;
 mod explain;
 mod functions;
 mod naming;
@@ -425,9 +426,10 @@ impl TenantSession {
 
     async fn plan_query(
         &self,
-        statement: DFStatement,
+        mut statement: DFStatement,
         param_types: &[DataType],
     ) -> Result<(LogicalPlan, Vec<String>), EngineError> {
+        array_literals::rewrite_array_literals(&mut statement);
         let state = self.ctx.state();
         check_relations(&state, &statement)?;
         let query = match &statement {
@@ -681,6 +683,15 @@ pub fn parameter_types(plan: &LogicalPlan) -> Vec<Option<DataType>> {
     let _walk = plan.apply_with_subqueries(|node| {
         node.apply_expressions(|expr| {
             expr.apply(|expr| {
+                // `CAST($1 AS text[])`: like PostgreSQL, an untyped parameter takes the type it
+                // is cast to.
+                if let Expr::Cast(cast) = expr {
+                    if let Expr::Placeholder(p) = cast.expr.as_ref() {
+                        if let (Some(index), None) = (placeholder_index(&p.id), &p.field) {
+                            found.entry(index).or_insert(Some(cast.field.data_type().clone()));
+                        }
+                    }
+                }
                 if let Expr::Placeholder(p) = expr {
                     if let Some(index) = placeholder_index(&p.id) {
                         let entry = found.entry(index).or_insert(None);

@@ -836,3 +836,28 @@ async fn session_functions_answer_like_postgres() {
         .unwrap();
     assert_eq!(texts(&batches, 0), ["pg_catalog,public"]);
 }
+
+#[tokio::test]
+async fn postgres_array_literals_and_cast_parameters_behave_like_postgres() {
+    let raw = Raw::new();
+    let a = raw.session("a", Role::Analyst, ENTITLED_A);
+    // '{..}'::text[] is parsed as an array literal, not wrapped as one string.
+    let sql = "SELECT count(*) FROM market.fct_trades WHERE symbol = ANY('{AAPL,TSLA}'::text[])";
+    assert_eq!(scalar(&a, sql).await, 3, "{sql}");
+    // An untyped parameter takes the type it is cast to.
+    let Planned::Query { plan, .. } = a
+        .plan_sql(
+            "SELECT count(*) FROM market.fct_trades WHERE symbol = ANY($1::text[])",
+            &[],
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("expected a query")
+    };
+    let list = DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new_list_field(
+        DataType::Utf8View,
+        true,
+    )));
+    assert_eq!(parameter_types(&plan), vec![Some(list)]);
+}

@@ -2,11 +2,13 @@
 //! JSON, or a plausible but broken canvas — makes reading, compiling or schema propagation panic,
 //! and every problem found is reported against a node or field the canvas can point at.
 
+use std::fmt::Debug;
+
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::strategy::{Union, ValueTree};
+use proptest::test_runner::{Config, RngSeed, TestRunner};
 use serde_json::{json, Map, Value};
 
 use super::{Workflow, NODE_TYPES};
@@ -15,9 +17,8 @@ use crate::error::EngineError;
 use crate::tables::ServingSchemas;
 use crate::types::Schema;
 
-/// Column names a user could pick: every column of `fct_trades`, columns of the other serving
-/// tables, names that nodes create, and names that exist nowhere.
-const COLUMNS: &[&str] = &[
+/// The columns of `fct_trades`, the table most generated nodes read.
+const TRADE_COLUMNS: &[&str] = &[
     "trade_id",
     "symbol",
     "price",
@@ -25,10 +26,13 @@ const COLUMNS: &[&str] = &[
     "side",
     "event_time",
     "exchange",
+];
+
+/// Column names that are wrong for `fct_trades`: other tables' columns, names that nodes create,
+/// names that exist nowhere.
+const OTHER_COLUMNS: &[&str] = &[
     "bid",
-    "ask",
     "sector",
-    "name",
     "currency",
     "bucket",
     "close",
@@ -41,31 +45,30 @@ const COLUMNS: &[&str] = &[
     "",
 ];
 
-/// Names for columns a node creates: fresh ones, existing ones (replaced in place), empty ones.
+/// Names for columns a node creates: fresh ones, and existing ones (replaced in place).
 const NEW_NAMES: &[&str] = &[
     "notional",
     "rn",
     "prev_price",
     "avg_5",
-    "price",
-    "symbol",
     "total",
     "a b",
-    "",
+    "price",
+    "symbol",
 ];
 
-/// Tables a Data Source can name, one of them missing.
+/// Tables a Data Source can name.
 const TABLES: &[&str] = &[
+    "fct_trades",
     "fct_trades",
     "fct_trades",
     "fct_quotes",
     "dim_instruments",
     "agg_ohlcv_1d",
     "live_pnl",
-    "fct_nope",
 ];
 
-/// Filter operators as written in JSON, with aliases and one that does not exist.
+/// Filter operators as written in JSON, with aliases.
 const OPERATORS: &[&str] = &[
     "eq",
     "not_eq",
@@ -86,17 +89,15 @@ const OPERATORS: &[&str] = &[
     "=",
     "!=",
     ">=",
-    "like",
 ];
 
-/// Formulas over `fct_trades`: valid row formulas, aggregates, window functions, row offsets,
-/// type errors and syntax errors.
+/// Formulas over `fct_trades` that compile in some scope: row formulas, aggregates, window
+/// functions and row offsets.
 const FORMULAS: &[&str] = &[
     "[price] * [quantity]",
     "IF([quantity] > 1000, 'large', 'small')",
     "CASE WHEN [side] = 'BUY' THEN [quantity] ELSE -[quantity] END",
     "[price] - [price, -1]",
-    "[close] / [close, -1] - 1",
     "UPPER([symbol])",
     "CONCAT([symbol], '-', [exchange])",
     "DATE_ADD('day', 1, [event_time])",
@@ -111,10 +112,14 @@ const FORMULAS: &[&str] = &[
     "RANK()",
     "LAG([price])",
     "[price] - LAG([price], 2)",
+    "1 / 0",
+];
+
+/// Formulas that never compile against `fct_trades`: type errors, unknown columns, bad syntax.
+const BROKEN_FORMULAS: &[&str] = &[
     "[notional] * 2",
     "[symbol] + 1",
     "[nope] + 1",
-    "1 / 0",
     "9223372036854775807 + 1",
     "IF([price] > 1, [symbol])",
     "",
@@ -123,10 +128,10 @@ const FORMULAS: &[&str] = &[
     "SUM(",
 ];
 
-/// Aggregate function names, with one that does not exist.
-const AGGREGATES: &[&str] = &["sum", "avg", "count", "count_distinct", "min", "max", "median"];
+/// Aggregate function names.
+const AGGREGATES: &[&str] = &["sum", "avg", "count", "count_distinct", "min", "max"];
 
-/// Window function names, with one that does not exist.
+/// Window function names.
 const WINDOW_FUNCTIONS: &[&str] = &[
     "row_number",
     "rank",
@@ -140,7 +145,6 @@ const WINDOW_FUNCTIONS: &[&str] = &[
     "min",
     "max",
     "count",
-    "ntile",
 ];
 
 /// Keys the envelope and the configs use, so arbitrary JSON objects sometimes look like them.
@@ -169,16 +173,17 @@ const KEYS: &[&str] = &[
 ];
 
 /// Any JSON value, nested a few levels, with keys and strings that sometimes mean something.
-fn json_value() -> impl Strategy<Value = Value> {
+fn json_value() -> BoxedStrategy<Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         any::<String>().prop_map(Value::String),
         select(NODE_TYPES.to_vec()).prop_map(Value::from),
-        select(COLUMNS).prop_map(Value::from),
+        select(TRADE_COLUMNS).prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 64, 6, |inner| {
         let key = prop_oneof![select(KEYS).prop_map(String::from), any::<String>()];
@@ -187,6 +192,7 @@ fn json_value() -> impl Strategy<Value = Value> {
             btree_map(key, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+    .boxed()
 }
 
 /// Arbitrary JSON, plus objects shaped like a workflow envelope around arbitrary nodes and
@@ -204,389 +210,475 @@ fn json_document() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// A value for a config field: usually `plausible`, sometimes any JSON at all (a wrong type).
-fn or_wrong(plausible: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
-    prop_oneof![9 => plausible, 1 => json_value()].boxed()
-}
-
-fn column() -> BoxedStrategy<Value> {
-    select(COLUMNS).prop_map(Value::from).boxed()
-}
-
-fn columns() -> BoxedStrategy<Value> {
-    vec(select(COLUMNS), 0..4)
-        .prop_map(|c| json!(c))
-        .boxed()
-}
-
-fn new_name() -> BoxedStrategy<Value> {
-    select(NEW_NAMES).prop_map(Value::from).boxed()
-}
-
-fn one_of(values: &'static [&'static str]) -> BoxedStrategy<Value> {
+fn strings(values: &'static [&'static str]) -> BoxedStrategy<Value> {
     select(values).prop_map(Value::from).boxed()
 }
 
-fn formula() -> BoxedStrategy<Value> {
-    one_of(FORMULAS)
+/// A config field name and the strategy of its value; `None` leaves the field out.
+type Field = BoxedStrategy<Option<(String, Value)>>;
+
+/// Generates workflows from the real node grammar. Each decision (a field present, its type, an
+/// enum value, a column, an edge) goes wrong with probability `mistakes`; at 0 every workflow
+/// loads, and only the compiler can find problems (unknown columns, type errors, bad formulas).
+#[derive(Debug, Clone, Copy)]
+struct Plausible {
+    mistakes: f64,
 }
 
-fn flag() -> BoxedStrategy<Value> {
-    any::<bool>().prop_map(Value::Bool).boxed()
-}
+impl Plausible {
+    /// `good`, or `bad` with probability `mistakes`.
+    fn mix<T: Debug + 'static>(
+        self,
+        good: BoxedStrategy<T>,
+        bad: BoxedStrategy<T>,
+    ) -> BoxedStrategy<T> {
+        let wrong = (self.mistakes * 1000.0).round() as u32;
+        if wrong == 0 {
+            good
+        } else {
+            Union::new_weighted(vec![(1000 - wrong, good), (wrong, bad)]).boxed()
+        }
+    }
 
-/// Counts such as a limit or seed: ordinary, zero, huge, negative, fractional.
-fn count() -> BoxedStrategy<Value> {
-    prop_oneof![
-        (0u64..200).prop_map(Value::from),
-        Just(json!(u64::MAX)),
-        Just(json!(-1)),
-        Just(json!(2.5)),
-    ]
-    .boxed()
-}
+    fn pick(
+        self,
+        good: &'static [&'static str],
+        bad: &'static [&'static str],
+    ) -> BoxedStrategy<Value> {
+        self.mix(strings(good), strings(bad))
+    }
 
-/// Filter and pivot values: numbers, text, dates, booleans, NULL.
-fn scalar() -> BoxedStrategy<Value> {
-    prop_oneof![
-        (-10i64..5000).prop_map(Value::from),
-        Just(json!(150.25)),
-        Just(json!(f64::MAX)),
-        Just(json!("AAPL")),
-        Just(json!("BUY")),
-        Just(json!("2024-01-02")),
-        Just(json!("2024-01-02T10:30:00")),
-        Just(json!("not a date")),
-        Just(json!(true)),
-        Just(Value::Null),
-    ]
-    .boxed()
-}
+    /// A value of the right JSON type, or now and then any JSON at all.
+    fn typed(self, value: BoxedStrategy<Value>) -> BoxedStrategy<Value> {
+        self.mix(value, json_value())
+    }
 
-fn sort_key() -> BoxedStrategy<Value> {
-    object(vec![
-        field("column", column()),
-        field("direction", one_of(&["asc", "desc", "up"])),
-        field("nulls", one_of(&["first", "last"])),
-    ])
-}
+    /// A field the config needs: left out only by mistake.
+    fn required(self, name: &'static str, value: BoxedStrategy<Value>) -> Field {
+        let present = self
+            .typed(value)
+            .prop_map(move |v| Some((name.to_string(), v)))
+            .boxed();
+        self.mix(present, Just(None).boxed())
+    }
 
-fn sort_keys() -> BoxedStrategy<Value> {
-    vec(sort_key(), 0..3).prop_map(Value::Array).boxed()
-}
+    /// A field the config may omit: present half of the time.
+    fn optional(self, name: &'static str, value: BoxedStrategy<Value>) -> Field {
+        prop::option::of(self.typed(value).prop_map(move |v| (name.to_string(), v))).boxed()
+    }
 
-fn frame_bound() -> BoxedStrategy<Value> {
-    prop_oneof![
-        Just(json!("unbounded_preceding")),
-        Just(json!("current_row")),
-        Just(json!("unbounded_following")),
-        (0u64..10).prop_map(|n| json!({ "preceding": n })),
-        (0u64..10).prop_map(|n| json!({ "following": n })),
-        Just(json!("sideways")),
-    ]
-    .boxed()
-}
-
-/// A filter item: a condition, or a nested group of items.
-fn filter_item() -> BoxedStrategy<Value> {
-    let condition = object(vec![
-        field("column", column()),
-        field("operator", one_of(OPERATORS)),
-        field("value", scalar()),
-        field("values", vec(scalar(), 0..4).prop_map(Value::Array).boxed()),
-    ]);
-    condition
-        .prop_recursive(3, 12, 3, |inner| {
-            object(vec![
-                field("logic", one_of(&["and", "or", "xor"])),
-                field("conditions", vec(inner, 0..3).prop_map(Value::Array).boxed()),
-            ])
-        })
-        .boxed()
-}
-
-/// A config field: present most of the time, holding a plausible or a wrongly typed value.
-fn field(name: &'static str, value: BoxedStrategy<Value>) -> BoxedStrategy<Option<(String, Value)>> {
-    prop::option::weighted(0.8, or_wrong(value).prop_map(move |v| (name.to_string(), v))).boxed()
-}
-
-/// A JSON object of the fields that came out present, sometimes with an unknown extra key.
-fn object(fields: Vec<BoxedStrategy<Option<(String, Value)>>>) -> BoxedStrategy<Value> {
-    (fields, prop::option::weighted(0.05, select(KEYS)))
-        .prop_map(|(fields, extra)| {
-            let mut map: Map<String, Value> = fields.into_iter().flatten().collect();
-            if let Some(key) = extra {
-                map.entry(key).or_insert(json!("unexpected"));
-            }
-            Value::Object(map)
-        })
-        .boxed()
-}
-
-/// A config for `node_type` built from its real fields.
-fn config(node_type: &str) -> BoxedStrategy<Value> {
-    let fields = match node_type {
-        "data_source" => vec![
-            prop::option::weighted(0.97, or_wrong(one_of(TABLES)).prop_map(|v| ("table".to_string(), v)))
-                .boxed(),
-            prop::option::weighted(0.3, or_wrong(columns()).prop_map(|v| ("columns".to_string(), v)))
-                .boxed(),
-        ],
-        "filter" => vec![
-            field("logic", one_of(&["and", "or"])),
-            field("conditions", vec(filter_item(), 0..4).prop_map(Value::Array).boxed()),
-        ],
-        "select" | "unique" => vec![field("columns", columns())],
-        "rename" => vec![field(
-            "renames",
-            vec(
-                object(vec![field("from", column()), field("to", new_name())]),
-                0..3,
-            )
-            .prop_map(Value::Array)
-            .boxed(),
-        )],
-        "sort" => vec![field("keys", sort_keys())],
-        "limit" => vec![field("limit", count()), field("offset", count())],
-        "sample" => vec![
-            field("count", count()),
-            field(
-                "percent",
-                prop_oneof![Just(json!(10)), Just(json!(0)), Just(json!(100)), Just(json!(250.5))]
-                    .boxed(),
-            ),
-            field("seed", count()),
-        ],
-        "group_by" => vec![
-            field("group_by", columns()),
-            field(
-                "aggregations",
-                vec(
-                    object(vec![
-                        field("column", column()),
-                        field("function", one_of(AGGREGATES)),
-                        prop::option::weighted(0.2, formula().prop_map(|f| ("expression".to_string(), f)))
-                            .boxed(),
-                        field("alias", new_name()),
-                    ]),
-                    0..3,
-                )
-                .prop_map(Value::Array)
-                .boxed(),
-            ),
-        ],
-        "join" => vec![
-            field("join_type", one_of(&["inner", "left", "right", "full", "cross"])),
-            field(
-                "on",
-                vec(object(vec![field("left", column()), field("right", column())]), 0..3)
-                    .prop_map(Value::Array)
-                    .boxed(),
-            ),
-            field("right_suffix", one_of(&["_right", "", "_r"])),
-        ],
-        "union" => vec![
-            field("distinct", flag()),
-            field(
-                "mapping",
-                vec(object(vec![field("left", column()), field("right", column())]), 0..2)
-                    .prop_map(Value::Array)
-                    .boxed(),
-            ),
-        ],
-        "pivot" => vec![
-            field("index", columns()),
-            field("pivot_column", column()),
-            field("values", vec(scalar(), 0..4).prop_map(Value::Array).boxed()),
-            field("value_column", column()),
-            field("aggregation", one_of(AGGREGATES)),
-        ],
-        "formula" => vec![
-            field("column", new_name()),
-            field("expression", formula()),
-            field("partition_by", columns()),
-            field("order_by", sort_keys()),
-        ],
-        "window" => vec![
-            field("column", new_name()),
-            field("function", one_of(WINDOW_FUNCTIONS)),
-            field("input", column()),
-            field("offset", count()),
-            prop::option::weighted(0.3, formula().prop_map(|f| ("expression".to_string(), f))).boxed(),
-            field("partition_by", columns()),
-            field("order_by", sort_keys()),
-            prop::option::weighted(
-                0.4,
-                object(vec![
-                    field("unit", one_of(&["rows", "range", "groups"])),
-                    field("start", frame_bound()),
-                    field("end", frame_bound()),
-                ])
-                .prop_map(|f| ("frame".to_string(), f)),
-            )
-            .boxed(),
-        ],
-        "table_view" => vec![
-            field("columns", columns()),
-            field("page_size", count()),
-            field("title", Just(json!("Trades")).boxed()),
-        ],
-        "bar_chart" => vec![
-            field("x", column()),
-            field("y", columns()),
-            field("color", column()),
-            field("aggregation", one_of(AGGREGATES)),
-            field("orientation", one_of(&["vertical", "horizontal", "diagonal"])),
-            field("stacked", flag()),
-        ],
-        "line_chart" => vec![
-            field("x", column()),
-            field("y", columns()),
-            field("color", column()),
-            field("area", flag()),
-        ],
-        "candlestick" => vec![
-            field("series", column()),
-            field("time", column()),
-            field("open", column()),
-            field("high", column()),
-            field("low", column()),
-            field("close", column()),
-            field("volume", column()),
-        ],
-        "scatter_plot" => vec![
-            field("x", column()),
-            field("y", column()),
-            field("size", column()),
-            field("color", column()),
-        ],
-        "kpi_card" => vec![
-            field("metric", column()),
-            field("aggregation", one_of(AGGREGATES)),
-            field("label", Just(json!("Volume")).boxed()),
-            field("warning_threshold", scalar()),
-            field("critical_threshold", scalar()),
-        ],
-        "pivot_table" => vec![
-            field("rows", columns()),
-            field("columns", columns()),
-            field("value", column()),
-            field("aggregation", one_of(AGGREGATES)),
-        ],
-        _ => vec![field("anything", json_value().boxed())],
-    };
-    object(fields)
-}
-
-/// A node type: Data Sources are weighted up so that most graphs have something to read, and
-/// now and then the type does not exist.
-fn node_type() -> impl Strategy<Value = &'static str> {
-    prop_oneof![
-        4 => Just("data_source"),
-        16 => select(NODE_TYPES.to_vec()),
-        1 => Just("spreadsheet"),
-    ]
-}
-
-/// A node: usually with the config of its own type, sometimes with another type's config.
-fn node(index: usize, node_type: &'static str) -> BoxedStrategy<Value> {
-    let id = prop_oneof![
-        20 => Just(format!("n{index}")),
-        1 => Just("n0".to_string()),
-        1 => Just(String::new()),
-    ];
-    let config = prop_oneof![
-        12 => config(node_type),
-        1 => select(NODE_TYPES.to_vec()).prop_flat_map(config),
-        1 => Just(Value::Null),
-    ];
-    (id, config, prop::option::weighted(0.2, (-500.0..500.0f64, -500.0..500.0f64)))
-        .prop_map(move |(id, config, position)| {
-            let mut node = json!({"id": id, "type": node_type, "config": config});
-            if let Some((x, y)) = position {
-                node["position"] = json!({"x": x, "y": y});
-            }
-            node
-        })
-        .boxed()
-}
-
-/// The edges into node `target` of a graph of `count` nodes: usually as many as its type takes,
-/// from earlier nodes (so the graph is a DAG), on the ports its type expects; sometimes too many
-/// or too few, from later nodes or itself (cycles, self-loops), from ids that do not exist, or on
-/// the wrong ports.
-fn edges_into(target: usize, node_type: &'static str, count: usize) -> BoxedStrategy<Vec<Value>> {
-    let usual = match node_type {
-        "data_source" => 0,
-        "join" | "union" => 2,
-        _ => 1,
-    };
-    let how_many = prop_oneof![8 => Just(usual), 1 => 0usize..4];
-    how_many
-        .prop_flat_map(move |n| {
-            let source = if target == 0 {
-                prop_oneof![
-                    8 => (0..count).prop_map(|i| format!("n{i}")),
-                    1 => select(&["ghost", ""][..]).prop_map(String::from),
-                ]
-                .boxed()
-            } else {
-                prop_oneof![
-                    16 => (0..target).prop_map(|i| format!("n{i}")),
-                    2 => (0..count).prop_map(|i| format!("n{i}")),
-                    1 => select(&["ghost", ""][..]).prop_map(String::from),
-                ]
-                .boxed()
-            };
-            let port = prop_oneof![
-                12 => Just(None::<&'static str>),
-                1 => Just(Some("left")),
-                1 => Just(Some("right")),
-                1 => Just(Some("middle")),
-            ];
-            vec((source, port), n).prop_map(move |edges| {
-                edges
-                    .into_iter()
-                    .enumerate()
-                    .map(|(k, (source, random_port))| {
-                        let expected_port = match (usual, k) {
-                            (2, 0) => Some("left"),
-                            (2, 1) => Some("right"),
-                            _ => None,
-                        };
-                        let mut edge = json!({"source": source, "target": format!("n{target}")});
-                        if let Some(port) = random_port.or(expected_port) {
-                            edge["target_port"] = json!(port);
-                        }
-                        edge
-                    })
-                    .collect::<Vec<_>>()
+    /// A JSON object of the fields that came out present, by mistake with an unknown key.
+    fn object(self, fields: Vec<Field>) -> BoxedStrategy<Value> {
+        let extra = self.mix(Just(None).boxed(), select(KEYS).prop_map(Some).boxed());
+        (fields, extra)
+            .prop_map(|(fields, extra)| {
+                let mut map: Map<String, Value> = fields.into_iter().flatten().collect();
+                if let Some(key) = extra {
+                    map.entry(key).or_insert(json!("unexpected"));
+                }
+                Value::Object(map)
             })
-        })
+            .boxed()
+    }
+
+    fn column(self) -> BoxedStrategy<Value> {
+        self.pick(TRADE_COLUMNS, OTHER_COLUMNS)
+    }
+
+    fn columns(self) -> BoxedStrategy<Value> {
+        vec(self.column(), 0..4).prop_map(Value::Array).boxed()
+    }
+
+    fn new_name(self) -> BoxedStrategy<Value> {
+        self.pick(NEW_NAMES, &[""])
+    }
+
+    fn formula(self) -> BoxedStrategy<Value> {
+        self.pick(FORMULAS, BROKEN_FORMULAS)
+    }
+
+    fn aggregate(self) -> BoxedStrategy<Value> {
+        self.pick(AGGREGATES, &["median"])
+    }
+
+    /// Counts such as a limit or seed; by mistake negative or fractional.
+    fn count(self) -> BoxedStrategy<Value> {
+        let good = prop_oneof![8 => (0u64..200).prop_map(Value::from), 1 => Just(json!(u64::MAX))];
+        self.mix(
+            good.boxed(),
+            prop_oneof![Just(json!(-1)), Just(json!(2.5))].boxed(),
+        )
+    }
+
+    fn sort_keys(self) -> BoxedStrategy<Value> {
+        let key = self.object(vec![
+            self.required("column", self.column()),
+            self.optional("direction", self.pick(&["asc", "desc"], &["up"])),
+            self.optional("nulls", self.pick(&["first", "last"], &["middle"])),
+        ]);
+        vec(key, 0..3).prop_map(Value::Array).boxed()
+    }
+
+    fn frame_bound(self) -> BoxedStrategy<Value> {
+        let good = prop_oneof![
+            Just(json!("unbounded_preceding")),
+            Just(json!("current_row")),
+            Just(json!("unbounded_following")),
+            (0u64..10).prop_map(|n| json!({ "preceding": n })),
+            (0u64..10).prop_map(|n| json!({ "following": n })),
+        ];
+        self.mix(good.boxed(), strings(&["sideways"]))
+    }
+
+    /// Filter and pivot values: numbers, text, dates, booleans, NULL — right or wrong for the
+    /// column, which only the compiler can tell.
+    fn scalar(self) -> BoxedStrategy<Value> {
+        prop_oneof![
+            (-10i64..5000).prop_map(Value::from),
+            Just(json!(150.25)),
+            Just(json!(f64::MAX)),
+            Just(json!("AAPL")),
+            Just(json!("BUY")),
+            Just(json!("2024-01-02")),
+            Just(json!("2024-01-02T10:30:00")),
+            Just(json!("not a date")),
+            Just(json!(true)),
+            Just(Value::Null),
+        ]
         .boxed()
+    }
+
+    fn scalars(self) -> BoxedStrategy<Value> {
+        vec(self.scalar(), 0..4).prop_map(Value::Array).boxed()
+    }
+
+    /// A filter item: a condition, or a nested group of items.
+    fn filter_items(self) -> BoxedStrategy<Value> {
+        let condition = self.object(vec![
+            self.required("column", self.column()),
+            self.required("operator", self.pick(OPERATORS, &["like", "~"])),
+            self.optional("value", self.scalar()),
+            self.optional("values", self.scalars()),
+        ]);
+        let item = condition.prop_recursive(3, 12, 3, move |inner| {
+            self.object(vec![
+                self.optional("logic", self.pick(&["and", "or"], &["xor"])),
+                self.required(
+                    "conditions",
+                    vec(inner, 0..3).prop_map(Value::Array).boxed(),
+                ),
+            ])
+        });
+        vec(item, 0..4).prop_map(Value::Array).boxed()
+    }
+
+    fn column_pairs(self, max: usize) -> BoxedStrategy<Value> {
+        let pair = self.object(vec![
+            self.required("left", self.column()),
+            self.required("right", self.column()),
+        ]);
+        vec(pair, 0..max).prop_map(Value::Array).boxed()
+    }
+
+    /// A config for `node_type` built from its real fields.
+    fn config(self, node_type: &str) -> BoxedStrategy<Value> {
+        let title = || strings(&["Trades"]);
+        let threshold = || {
+            self.mix(
+                (0.0..1e6f64).prop_map(Value::from).boxed(),
+                strings(&["high"]),
+            )
+        };
+        let fields = match node_type {
+            "data_source" => vec![
+                self.required("table", self.pick(TABLES, &["fct_nope", ""])),
+                prop::option::weighted(
+                    0.2,
+                    self.typed(self.columns())
+                        .prop_map(|v| ("columns".to_string(), v)),
+                )
+                .boxed(),
+            ],
+            "filter" => vec![
+                self.optional("logic", self.pick(&["and", "or"], &["xor"])),
+                self.required("conditions", self.filter_items()),
+            ],
+            "select" => vec![self.required("columns", self.columns())],
+            "unique" => vec![self.optional("columns", self.columns())],
+            "rename" => {
+                let pair = self.object(vec![
+                    self.required("from", self.column()),
+                    self.required("to", self.new_name()),
+                ]);
+                vec![self.required("renames", vec(pair, 0..3).prop_map(Value::Array).boxed())]
+            }
+            "sort" => vec![self.required("keys", self.sort_keys())],
+            "limit" => vec![
+                self.required("limit", self.count()),
+                self.optional("offset", self.count()),
+            ],
+            "sample" => vec![
+                self.optional("count", self.count()),
+                self.optional(
+                    "percent",
+                    self.mix(
+                        (0.5..100.0f64).prop_map(Value::from).boxed(),
+                        strings(&["half"]),
+                    ),
+                ),
+                self.optional("seed", self.count()),
+            ],
+            "group_by" => {
+                let aggregation = self.object(vec![
+                    self.optional("column", self.column()),
+                    self.optional("function", self.aggregate()),
+                    prop::option::weighted(
+                        0.2,
+                        self.formula().prop_map(|f| ("expression".to_string(), f)),
+                    )
+                    .boxed(),
+                    self.optional("alias", self.new_name()),
+                ]);
+                vec![
+                    self.optional("group_by", self.columns()),
+                    self.required(
+                        "aggregations",
+                        vec(aggregation, 0..3).prop_map(Value::Array).boxed(),
+                    ),
+                ]
+            }
+            "join" => vec![
+                self.optional(
+                    "join_type",
+                    self.pick(&["inner", "left", "right", "full"], &["cross"]),
+                ),
+                self.required("on", self.column_pairs(3)),
+                self.optional("right_suffix", strings(&["_right", "", "_r"])),
+            ],
+            "union" => vec![
+                self.optional("distinct", any::<bool>().prop_map(Value::Bool).boxed()),
+                self.optional("mapping", self.column_pairs(2)),
+            ],
+            "pivot" => vec![
+                self.optional("index", self.columns()),
+                self.required("pivot_column", self.column()),
+                self.required("values", self.scalars()),
+                self.required("value_column", self.column()),
+                self.required("aggregation", self.aggregate()),
+            ],
+            "formula" => vec![
+                self.required("column", self.new_name()),
+                self.required("expression", self.formula()),
+                self.optional("partition_by", self.columns()),
+                self.optional("order_by", self.sort_keys()),
+            ],
+            "window" => {
+                let frame = self.object(vec![
+                    self.required("unit", self.pick(&["rows", "range"], &["groups"])),
+                    self.required("start", self.frame_bound()),
+                    self.required("end", self.frame_bound()),
+                ]);
+                vec![
+                    self.required("column", self.new_name()),
+                    self.optional("function", self.pick(WINDOW_FUNCTIONS, &["ntile"])),
+                    self.optional("input", self.column()),
+                    self.optional("offset", self.count()),
+                    prop::option::weighted(
+                        0.3,
+                        self.formula().prop_map(|f| ("expression".to_string(), f)),
+                    )
+                    .boxed(),
+                    self.optional("partition_by", self.columns()),
+                    self.optional("order_by", self.sort_keys()),
+                    self.optional("frame", frame),
+                ]
+            }
+            "table_view" => vec![
+                self.optional("columns", self.columns()),
+                self.optional(
+                    "page_size",
+                    self.mix((1u32..500).prop_map(Value::from).boxed(), strings(&["all"])),
+                ),
+                self.optional("title", title()),
+            ],
+            "bar_chart" => vec![
+                self.required("x", self.column()),
+                self.required("y", self.columns()),
+                self.optional("color", self.column()),
+                self.optional("aggregation", self.aggregate()),
+                self.optional(
+                    "orientation",
+                    self.pick(&["vertical", "horizontal"], &["diagonal"]),
+                ),
+                self.optional("stacked", any::<bool>().prop_map(Value::Bool).boxed()),
+                self.optional("title", title()),
+            ],
+            "line_chart" => vec![
+                self.required("x", self.column()),
+                self.required("y", self.columns()),
+                self.optional("color", self.column()),
+                self.optional("area", any::<bool>().prop_map(Value::Bool).boxed()),
+            ],
+            "candlestick" => vec![
+                self.optional("series", self.column()),
+                self.required("time", self.column()),
+                self.required("open", self.column()),
+                self.required("high", self.column()),
+                self.required("low", self.column()),
+                self.required("close", self.column()),
+                self.optional("volume", self.column()),
+            ],
+            "scatter_plot" => vec![
+                self.required("x", self.column()),
+                self.required("y", self.column()),
+                self.optional("size", self.column()),
+                self.optional("color", self.column()),
+            ],
+            "kpi_card" => vec![
+                self.optional("metric", self.column()),
+                self.required("aggregation", self.aggregate()),
+                self.optional("label", strings(&["Volume"])),
+                self.optional("warning_threshold", threshold()),
+                self.optional("critical_threshold", threshold()),
+            ],
+            "pivot_table" => vec![
+                self.required("rows", self.columns()),
+                self.optional("columns", self.columns()),
+                self.required("value", self.column()),
+                self.required("aggregation", self.aggregate()),
+            ],
+            _ => vec![self.optional("anything", json_value())],
+        };
+        self.object(fields)
+    }
+
+    /// A node type: Data Sources are weighted up so that most graphs have several things to
+    /// read; by mistake, a type that does not exist.
+    fn node_type(self) -> BoxedStrategy<&'static str> {
+        let good = prop_oneof![1 => Just("data_source"), 4 => select(NODE_TYPES.to_vec())];
+        self.mix(good.boxed(), Just("spreadsheet").boxed())
+    }
+
+    /// Node `index` of type `node_type`, with id `n<index>`; by mistake with a duplicate or empty
+    /// id, another type's config or no config.
+    fn node(self, index: usize, node_type: &'static str) -> BoxedStrategy<Value> {
+        let id = self.mix(
+            Just(format!("n{index}")).boxed(),
+            select(vec!["n0".to_string(), String::new()]).boxed(),
+        );
+        let config = self.mix(
+            self.config(node_type),
+            prop_oneof![
+                select(NODE_TYPES.to_vec()).prop_flat_map(move |other| self.config(other)),
+                Just(Value::Null),
+            ]
+            .boxed(),
+        );
+        let position = prop::option::weighted(0.2, (-500.0..500.0f64, -500.0..500.0f64));
+        (id, config, position)
+            .prop_map(move |(id, config, position)| {
+                let mut node = json!({"id": id, "type": node_type, "config": config});
+                if let Some((x, y)) = position {
+                    node["position"] = json!({"x": x, "y": y});
+                }
+                node
+            })
+            .boxed()
+    }
+
+    /// The edges into node `target` of a graph of `count` nodes: as many as its type takes, from
+    /// earlier nodes (so the graph is a DAG), on the ports its type expects. By mistake: too many
+    /// or too few, from any node (cycles, self-loops) or from ids that do not exist, on any port.
+    fn edges_into(
+        self,
+        target: usize,
+        node_type: &'static str,
+        count: usize,
+    ) -> BoxedStrategy<Vec<Value>> {
+        let usual = match node_type {
+            "data_source" => 0,
+            "join" | "union" => 2,
+            _ => 1,
+        };
+        let how_many = self.mix(Just(usual).boxed(), (0usize..4).boxed());
+        let earlier = target.max(1).min(count);
+        let source = self.mix(
+            (0..earlier).prop_map(|i| format!("n{i}")).boxed(),
+            prop_oneof![
+                (0..count).prop_map(|i| format!("n{i}")),
+                select(vec!["ghost".to_string(), String::new()]),
+            ]
+            .boxed(),
+        );
+        let stray_port = self.mix(
+            Just(None).boxed(),
+            select(vec![
+                Some(None),
+                Some(Some("left")),
+                Some(Some("right")),
+                Some(Some("middle")),
+            ])
+            .boxed(),
+        );
+        how_many
+            .prop_flat_map(move |n| {
+                vec((source.clone(), stray_port.clone()), n).prop_map(move |edges| {
+                    edges
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, (source, stray_port))| {
+                            let expected = match (usual, k) {
+                                (2, 0) => Some("left"),
+                                (2, 1) => Some("right"),
+                                _ => None,
+                            };
+                            let mut edge =
+                                json!({"source": source, "target": format!("n{target}")});
+                            if let Some(port) = stray_port.unwrap_or(expected) {
+                                edge["target_port"] = json!(port);
+                            }
+                            edge
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .boxed()
+    }
+
+    /// A workflow as the canvas would save it: the first node reads a table (unless by mistake),
+    /// every other node takes its inputs from nodes before it.
+    fn workflow(self) -> BoxedStrategy<Value> {
+        let first = self.mix(Just("data_source").boxed(), self.node_type());
+        (first, vec(self.node_type(), 0..9))
+            .prop_flat_map(move |(first, rest)| {
+                let types: Vec<&'static str> = std::iter::once(first).chain(rest).collect();
+                let count = types.len();
+                let nodes: Vec<BoxedStrategy<Value>> = types
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .map(|(i, ty)| self.node(i, ty))
+                    .collect();
+                let edges: Vec<BoxedStrategy<Vec<Value>>> = types
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .map(|(i, ty)| self.edges_into(i, ty, count))
+                    .collect();
+                let version = self.mix(Just(json!(1)).boxed(), Just(json!(2)).boxed());
+                (nodes, edges, version).prop_map(|(nodes, edges, version)| {
+                    let edges: Vec<Value> = edges.into_iter().flatten().collect();
+                    json!({"format_version": version, "name": "generated", "nodes": nodes, "edges": edges})
+                })
+            })
+            .boxed()
+    }
 }
 
-/// A workflow as the canvas would save it, built from the real node grammar with plausible
-/// mistakes mixed in.
+/// Plausible workflows: two in five with no mistakes at all, the rest with few to many.
 fn plausible_workflow() -> impl Strategy<Value = Value> {
-    vec(node_type(), 1..10).prop_flat_map(|types| {
-        let count = types.len();
-        let nodes: Vec<BoxedStrategy<Value>> = types
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| node(i, *ty))
-            .collect();
-        let edges: Vec<BoxedStrategy<Vec<Value>>> = types
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| edges_into(i, *ty, count))
-            .collect();
-        let version = prop_oneof![20 => Just(json!(1)), 1 => Just(json!(2))];
-        (nodes, edges, version).prop_map(|(nodes, edges, version)| {
-            let edges: Vec<Value> = edges.into_iter().flatten().collect();
-            json!({"format_version": version, "name": "generated", "nodes": nodes, "edges": edges})
-        })
-    })
+    prop_oneof![2 => Just(0.0), 1 => Just(0.01), 1 => Just(0.05), 1 => Just(0.25)]
+        .prop_flat_map(|mistakes| Plausible { mistakes }.workflow())
 }
 
 /// Reads, compiles and propagates schemas for `text`, checking that nothing panics and that
@@ -614,12 +706,16 @@ fn check_document(text: &str) -> Result<(), TestCaseError> {
     let compiled = compile_workflow(&workflow, &ServingSchemas);
     for issue in &compiled.issues {
         prop_assert!(!issue.message.trim().is_empty(), "{issue:?}");
+        // Only an empty workflow has a problem that no node or field can carry.
         prop_assert!(
-            issue.node.is_some() || issue.field.is_some(),
+            issue.node.is_some() || issue.field.is_some() || workflow.nodes.is_empty(),
             "issue names neither node nor field: {issue:?}"
         );
         if let Some(node) = &issue.node {
-            prop_assert!(workflow.node(node).is_some(), "issue on unknown node: {issue:?}");
+            prop_assert!(
+                workflow.node(node).is_some(),
+                "issue on unknown node: {issue:?}"
+            );
         }
     }
     for (id, plan) in &compiled.plans {
@@ -638,6 +734,15 @@ fn check_document(text: &str) -> Result<(), TestCaseError> {
 /// the canvas shows is what a published view returns), and one that did not, does not.
 fn check_plausible(document: &Value) -> Result<(), TestCaseError> {
     let text = document.to_string();
+    let _ = std::fs::write("/tmp/ff_last_case.json", &text);
+    let started = std::time::Instant::now();
+    let r = check_plausible_inner(document, &text);
+    let took = started.elapsed();
+    if took.as_millis() > 300 { eprintln!("SLOW {took:?}: {text}"); }
+    r
+}
+fn check_plausible_inner(_document: &Value, text: &str) -> Result<(), TestCaseError> {
+    let text = text.to_string();
     check_document(&text)?;
     let Ok(workflow) = Workflow::from_json(&text) else {
         return Ok(());
@@ -698,7 +803,7 @@ proptest! {
 #[test]
 fn plausible_generator_reaches_the_compiler() {
     let mut runner = TestRunner::new(Config {
-        rng_seed: proptest::test_runner::RngSeed::Fixed(7),
+        rng_seed: RngSeed::Fixed(7),
         ..Config::default()
     });
     let strategy = plausible_workflow();
@@ -723,7 +828,17 @@ fn plausible_generator_reaches_the_compiler() {
             clean += 1;
         }
     }
-    assert!(loaded >= 64, "only {loaded} of 256 generated workflows loaded");
-    assert!(transforms >= 32, "only {transforms} non-source nodes compiled");
-    assert!(clean >= 8, "only {clean} multi-node workflows compiled cleanly");
+    eprintln!("DIAG loaded={loaded} transforms={transforms} clean={clean}");
+    assert!(
+        loaded >= 64,
+        "only {loaded} of 256 generated workflows loaded"
+    );
+    assert!(
+        transforms >= 32,
+        "only {transforms} non-source nodes compiled"
+    );
+    assert!(
+        clean >= 8,
+        "only {clean} multi-node workflows compiled cleanly"
+    );
 }

@@ -24,7 +24,7 @@ def psycopg_scenario(host, port, user, password, binary):
             out["rows"] = [[r[0], r[1], r[2], r[3]] for r in rows]
             out["types"] = [type(v).__name__ for v in rows[0]] if rows else []
             out["columns"] = [d.name for d in cur.description]
-            cur.execute("SELECT trade_id, price, event_time FROM market.fct_trades WHERE quantity > %s AND symbol = ANY(%s) ORDER BY trade_id LIMIT 3",
+            cur.execute("SELECT trade_id, price, event_time FROM market.fct_trades WHERE quantity > %s AND symbol = ANY(%s::text[]) ORDER BY trade_id LIMIT 3",
                         (100, ["MSFT", "TSLA"]))
             rows = cur.fetchall()
             out["trade_rows"] = len(rows)
