@@ -16,6 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use flowforge_catalog::Identity;
 use futures::sink::Sink;
+use futures::SinkExt;
 use pgwire::api::auth::cleartext::CleartextPasswordAuth;
 use pgwire::api::auth::mechanism::AuthMechanism;
 use pgwire::api::auth::mechanism::AuthMechanismFactory;
@@ -259,7 +260,36 @@ impl Startup {
 
 #[async_trait]
 impl StartupHandler for Startup {
+    /// Runs the startup exchange. A failure is reported the way PostgreSQL does it — one FATAL
+    /// `ErrorResponse`, then the connection closes — because pgwire's generic error path would
+    /// follow it with `ReadyForQuery`, which drivers such as asyncpg reject.
     async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match self.startup_exchange(client, message).await {
+            Err(error) => {
+                let info: pgwire::error::ErrorInfo = error.into();
+                client.send(PgWireBackendMessage::ErrorResponse(info.into())).await?;
+                let _ = client.close().await;
+                Err(PgWireError::IoError(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "startup failed; connection closed after the FATAL error",
+                )))
+            }
+            ok => ok,
+        }
+    }
+}
+
+impl Startup {
+    async fn startup_exchange<C>(
         &self,
         client: &mut C,
         message: PgWireFrontendMessage,

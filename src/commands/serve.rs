@@ -296,7 +296,6 @@ async fn serve(settings: Settings) -> Result<(), String> {
         }
     );
     println!("  web      http://{web}/");
-    println!("  docs     http://{web}/docs");
     println!("  data     {}", settings.data_dir.display());
     if let Some(ca) = &ca {
         println!("  tls ca   {}", ca.display());

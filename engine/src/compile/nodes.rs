@@ -725,8 +725,14 @@ impl<'a> NodeCompiler<'a> {
                 continue;
             }
             let mut out = name.clone();
+            let mut attempt = 1;
             while used.contains(&out) {
-                out = format!("{out}{}", c.right_suffix);
+                // `price` → `price_right` → `price_right2` ...; terminates even for an empty suffix.
+                out = match attempt {
+                    1 => format!("{name}{}", c.right_suffix),
+                    n => format!("{name}{}{n}", c.right_suffix),
+                };
+                attempt += 1;
             }
             used.insert(out.clone());
             exprs.push(if &out == name {

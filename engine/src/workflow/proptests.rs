@@ -734,15 +734,6 @@ fn check_document(text: &str) -> Result<(), TestCaseError> {
 /// the canvas shows is what a published view returns), and one that did not, does not.
 fn check_plausible(document: &Value) -> Result<(), TestCaseError> {
     let text = document.to_string();
-    let _ = std::fs::write("/tmp/ff_last_case.json", &text);
-    let started = std::time::Instant::now();
-    let r = check_plausible_inner(document, &text);
-    let took = started.elapsed();
-    if took.as_millis() > 300 { eprintln!("SLOW {took:?}: {text}"); }
-    r
-}
-fn check_plausible_inner(_document: &Value, text: &str) -> Result<(), TestCaseError> {
-    let text = text.to_string();
     check_document(&text)?;
     let Ok(workflow) = Workflow::from_json(&text) else {
         return Ok(());
@@ -790,10 +781,70 @@ proptest! {
     fn arbitrary_json_never_panics(document in json_document()) {
         check_document(&document.to_string())?;
     }
+}
+
+proptest! {
+    // A case normally takes milliseconds; the timeout (which runs cases in a child process) turns
+    // a compiler that never returns into a failure instead of a hung test run, and the shrink
+    // limits keep a run that found such a hang from spending minutes minimizing it.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        timeout: 3_000,
+        max_shrink_iters: 32,
+        max_shrink_time: 20_000,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn plausible_workflows_compile_or_report_issues_on_nodes(document in plausible_workflow()) {
         check_plausible(&document)?;
+    }
+}
+
+/// Found by the plausible-workflow property: a join whose right-side columns clash with the
+/// left's and whose `right_suffix` is empty cannot make the names unique by appending it. The
+/// compiler must report that (or pick unique names), not spin forever.
+#[test]
+fn join_with_empty_right_suffix_finishes_compiling() {
+    let text = json!({
+        "nodes": [
+            {"id": "t", "type": "data_source", "config": {"table": "fct_trades"}},
+            {"id": "j", "type": "join", "config": {
+                "on": [{"left": "trade_id", "right": "trade_id"}],
+                "right_suffix": ""
+            }},
+        ],
+        "edges": [
+            {"source": "t", "target": "j", "target_port": "left"},
+            {"source": "t", "target": "j", "target_port": "right"},
+        ],
+    })
+    .to_string();
+    let (done, outcome) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let workflow = Workflow::from_json(&text).unwrap();
+        let _ = done.send(compile_workflow(&workflow, &ServingSchemas));
+    });
+    let compiled = outcome
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("compiling a self-join with right_suffix \"\" did not finish within 20s");
+    match compiled.plans.get("j") {
+        Some(plan) => {
+            let schema = Schema::from_df(plan.schema()).unwrap();
+            let mut names = schema.names();
+            let count = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), count, "duplicate output names: {schema:?}");
+        }
+        None => assert!(
+            compiled
+                .issues
+                .iter()
+                .any(|i| i.node.as_deref() == Some("j")),
+            "{:?}",
+            compiled.issues
+        ),
     }
 }
 
@@ -828,7 +879,6 @@ fn plausible_generator_reaches_the_compiler() {
             clean += 1;
         }
     }
-    eprintln!("DIAG loaded={loaded} transforms={transforms} clean={clean}");
     assert!(
         loaded >= 64,
         "only {loaded} of 256 generated workflows loaded"

@@ -88,7 +88,7 @@ async def asyncpg_scenario(host, port, user, password):
         out["symbols"] = [r["symbol"] for r in rows]
         rows_again = await stmt.fetch(10**12)
         out["empty_again"] = len(rows_again)
-        row = await conn.fetchrow("SELECT bucket, open, close, volume FROM hourly_ohlcv WHERE symbol = $1 ORDER BY bucket LIMIT 1", "NVDA")
+        row = await conn.fetchrow("SELECT bucket, open, close, volume FROM hourly_ohlcv WHERE symbol = $1 ORDER BY bucket LIMIT 1", "TSLA")
         out["ohlcv_types"] = [type(row[k]).__name__ for k in ("bucket", "open", "close", "volume")]
         out["version"] = await conn.fetchval("SELECT version()")
         try:
