@@ -276,7 +276,9 @@ impl StartupHandler for Startup {
         match self.startup_exchange(client, message).await {
             Err(error) => {
                 let info: pgwire::error::ErrorInfo = error.into();
-                client.send(PgWireBackendMessage::ErrorResponse(info.into())).await?;
+                client
+                    .send(PgWireBackendMessage::ErrorResponse(info.into()))
+                    .await?;
                 let _ = client.close().await;
                 Err(PgWireError::IoError(std::io::Error::new(
                     std::io::ErrorKind::ConnectionAborted,

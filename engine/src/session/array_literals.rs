@@ -6,8 +6,8 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{self, ArrayElemTypeDef, CastKind, DataType, Value};
 use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{self, ArrayElemTypeDef, CastKind, DataType, Value};
 
 /// Rewrites every `CAST('<array literal>' AS T[])` in the statement.
 pub(crate) fn rewrite_array_literals(statement: &mut DFStatement) {
@@ -29,11 +29,26 @@ fn element_type(data_type: &DataType) -> Option<&DataType> {
 }
 
 fn rewrite(expr: &mut ast::Expr) {
-    let ast::Expr::Cast { expr: inner, data_type, .. } = expr else { return };
-    let Some(element) = element_type(data_type).cloned() else { return };
-    let ast::Expr::Value(value) = inner.as_ref() else { return };
-    let Value::SingleQuotedString(text) = &value.value else { return };
-    let Some(items) = parse_array_literal(text) else { return };
+    let ast::Expr::Cast {
+        expr: inner,
+        data_type,
+        ..
+    } = expr
+    else {
+        return;
+    };
+    let Some(element) = element_type(data_type).cloned() else {
+        return;
+    };
+    let ast::Expr::Value(value) = inner.as_ref() else {
+        return;
+    };
+    let Value::SingleQuotedString(text) = &value.value else {
+        return;
+    };
+    let Some(items) = parse_array_literal(text) else {
+        return;
+    };
     let elem = items
         .into_iter()
         .map(|item| match item {
@@ -104,10 +119,19 @@ mod tests {
 
     #[test]
     fn parses_postgres_array_literals() {
-        assert_eq!(parse_array_literal("{MSFT,TSLA}"), Some(some(&["MSFT", "TSLA"])));
+        assert_eq!(
+            parse_array_literal("{MSFT,TSLA}"),
+            Some(some(&["MSFT", "TSLA"]))
+        );
         assert_eq!(parse_array_literal(" { 1 , 2 } "), Some(some(&["1", "2"])));
-        assert_eq!(parse_array_literal(r#"{"a b","c,d","e\"f"}"#), Some(some(&["a b", "c,d", "e\"f"])));
-        assert_eq!(parse_array_literal("{x,NULL}"), Some(vec![Some("x".into()), None]));
+        assert_eq!(
+            parse_array_literal(r#"{"a b","c,d","e\"f"}"#),
+            Some(some(&["a b", "c,d", "e\"f"]))
+        );
+        assert_eq!(
+            parse_array_literal("{x,NULL}"),
+            Some(vec![Some("x".into()), None])
+        );
         assert_eq!(parse_array_literal("{}"), Some(vec![]));
         assert_eq!(parse_array_literal("{{1,2},{3,4}}"), None);
         assert_eq!(parse_array_literal("{a,}"), None);

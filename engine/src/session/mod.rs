@@ -688,7 +688,9 @@ pub fn parameter_types(plan: &LogicalPlan) -> Vec<Option<DataType>> {
                 if let Expr::Cast(cast) = expr {
                     if let Expr::Placeholder(p) = cast.expr.as_ref() {
                         if let (Some(index), None) = (placeholder_index(&p.id), &p.field) {
-                            found.entry(index).or_insert(Some(cast.field.data_type().clone()));
+                            found
+                                .entry(index)
+                                .or_insert(Some(cast.field.data_type().clone()));
                         }
                     }
                 }

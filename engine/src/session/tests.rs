@@ -855,9 +855,8 @@ async fn postgres_array_literals_and_cast_parameters_behave_like_postgres() {
     else {
         panic!("expected a query")
     };
-    let list = DataType::List(Arc::new(datafusion::arrow::datatypes::Field::new_list_field(
-        DataType::Utf8View,
-        true,
-    )));
+    let list = DataType::List(Arc::new(
+        datafusion::arrow::datatypes::Field::new_list_field(DataType::Utf8View, true),
+    ));
     assert_eq!(parameter_types(&plan), vec![Some(list)]);
 }
