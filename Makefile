@@ -23,7 +23,7 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 unit:
-	cargo test --workspace --no-fail-fast
+	bash deploy/scripts/cargo-test-summary.sh
 
 build:
 	cargo build --workspace
