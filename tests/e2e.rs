@@ -5,6 +5,7 @@ mod e2e {
     pub mod cli;
     pub mod http;
     pub mod psql;
+    pub mod psql_catalog;
     pub mod python_clients;
     pub mod server;
 }

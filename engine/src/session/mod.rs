@@ -13,6 +13,7 @@ mod array_literals;
 mod explain;
 mod functions;
 mod naming;
+mod pg_catalog;
 mod statement;
 #[cfg(test)]
 mod tests;
@@ -201,6 +202,7 @@ pub struct TenantSession {
     tables: Arc<SessionTables>,
     public: Arc<dyn SchemaProvider>,
     views: RwLock<BTreeMap<String, ViewInfo>>,
+    pg_catalog: pg_catalog::PgCatalog,
 }
 
 impl std::fmt::Debug for TenantSession {
@@ -259,6 +261,15 @@ impl TenantSession {
             }
             catalog.register_schema(MARKET_SCHEMA, market)?;
         }
+        let visible_tables: Vec<_> = if tenant.role.sees_market_schema() {
+            tables
+                .iter()
+                .map(|(n, p)| (n.clone(), p.schema()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let pg_catalog = pg_catalog::PgCatalog::install(&ctx, &tenant.user, &visible_tables)?;
         Ok(TenantSession {
             tenant,
             ctx,
@@ -266,6 +277,7 @@ impl TenantSession {
             tables: Arc::new(SessionTables { tables }),
             public,
             views: RwLock::new(BTreeMap::new()),
+            pg_catalog,
         })
     }
 
@@ -351,7 +363,7 @@ impl TenantSession {
         self.public.deregister_table(&view.name)?;
         self.public.register_table(view.name.clone(), table)?;
         views.insert(view.name, info);
-        Ok(())
+        self.pg_catalog.sync_views(views.values())
     }
 
     /// Removes view `public.<name>`; returns whether it existed.
@@ -361,7 +373,9 @@ impl TenantSession {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         self.public.deregister_table(name)?;
-        Ok(views.remove(name).is_some())
+        let existed = views.remove(name).is_some();
+        self.pg_catalog.sync_views(views.values())?;
+        Ok(existed)
     }
 
     /// The registered views, by name, for catalogs (`pg_class`, `information_schema`, HTTP).
@@ -430,6 +444,7 @@ impl TenantSession {
         param_types: &[DataType],
     ) -> Result<(LogicalPlan, Vec<String>), EngineError> {
         array_literals::rewrite_array_literals(&mut statement);
+        self.pg_catalog.rewrite(&mut statement);
         let state = self.ctx.state();
         check_relations(&state, &statement)?;
         let query = match &statement {

@@ -1,0 +1,292 @@
+//! The catalog per tenant and the queries psql 15 sends for its meta-commands.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::{col, lit, LogicalPlanBuilder};
+use futures::TryStreamExt;
+
+use super::types::format_type;
+use crate::serving_tables::serving_table;
+use crate::session::{Planned, Role, Tenant, TenantSession, ViewDef};
+
+fn session(slug: &str, role: Role) -> TenantSession {
+    let tenant = Tenant {
+        id: format!("id-{slug}"),
+        slug: slug.to_string(),
+        role,
+        user: format!("{slug}@example.test"),
+        entitlements: vec!["AAPL".into()],
+    };
+    TenantSession::new(tenant, &|name| {
+        let schema = serving_table(name)?.schema;
+        let table: Arc<dyn TableProvider> = Arc::new(MemTable::try_new(schema, vec![vec![]]).ok()?);
+        Some(table)
+    })
+    .unwrap()
+}
+
+fn publish(session: &TenantSession, name: &str, description: &str) {
+    let source = session.table_resolver().resolve("fct_trades").unwrap();
+    let plan = LogicalPlanBuilder::scan("fct_trades", source, None)
+        .unwrap()
+        .filter(col("side").eq(lit("BUY")))
+        .unwrap()
+        .project(vec![col("symbol"), col("price")])
+        .unwrap()
+        .build()
+        .unwrap();
+    session
+        .register_view(ViewDef {
+            name: name.to_string(),
+            plan,
+            description: Some(description.into()),
+            column_descriptions: vec![("price".into(), "Fill price".into())],
+            sql: Some(format!(
+                "SELECT symbol, price FROM market.fct_trades -- {name}"
+            )),
+        })
+        .unwrap();
+}
+
+/// Rows as `|`-joined text (nulls empty), like `psql -A -t`.
+async fn rows(session: &TenantSession, sql: &str) -> Vec<String> {
+    let planned = session
+        .plan_sql(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}\n{e}"));
+    let Planned::Query { plan, .. } = planned else {
+        panic!("expected a query for {sql}");
+    };
+    let batches: Vec<RecordBatch> = session
+        .execute(plan)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap_or_else(|e| panic!("{sql}\n{e}"));
+    let mut out = Vec::new();
+    for batch in &batches {
+        let columns: Vec<StringArray> = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                let text = cast(c, &DataType::Utf8).unwrap();
+                text.as_any().downcast_ref::<StringArray>().unwrap().clone()
+            })
+            .collect();
+        for i in 0..batch.num_rows() {
+            let cells: Vec<&str> = columns
+                .iter()
+                .map(|c| if c.is_null(i) { "" } else { c.value(i) })
+                .collect();
+            out.push(cells.join("|"));
+        }
+    }
+    out
+}
+
+const DN: &str = "SELECT n.nspname AS \"Name\",
+  pg_catalog.pg_get_userbyid(n.nspowner) AS \"Owner\"
+FROM pg_catalog.pg_namespace n
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1;";
+
+fn list_relations(kinds: &str, filter: &str) -> String {
+    format!(
+        "SELECT n.nspname as \"Schema\",
+  c.relname as \"Name\",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as \"Type\",
+  pg_catalog.pg_get_userbyid(c.relowner) as \"Owner\"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ({kinds})
+{filter}
+ORDER BY 1,2;"
+    )
+}
+
+const LIST: &str = "SELECT d.datname as \"Name\",
+       pg_catalog.pg_get_userbyid(d.datdba) as \"Owner\",
+       pg_catalog.pg_encoding_to_char(d.encoding) as \"Encoding\",
+       d.datcollate as \"Collate\",
+       d.datctype as \"Ctype\",
+       d.daticulocale as \"ICU Locale\",
+       CASE d.datlocprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu' END AS \"Locale Provider\",
+       pg_catalog.array_to_string(d.datacl, E'\\n') AS \"Access privileges\"
+FROM pg_catalog.pg_database d
+ORDER BY 1;";
+
+const FIND: &str = "SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^(trades_by_symbol)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3;";
+
+fn table_info(oid: &str) -> String {
+    format!(
+        "SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, '', c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = '{oid}';"
+    )
+}
+
+fn columns(oid: &str) -> String {
+    format!(
+        "SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)
+   FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),
+  a.attnotnull,
+  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t
+   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,
+  a.attidentity,
+  a.attgenerated,
+  a.attstorage,
+  pg_catalog.col_description(a.attrelid, a.attnum)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = '{oid}' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;"
+    )
+}
+
+#[tokio::test]
+async fn schemas_list_market_only_for_roles_that_see_it() {
+    let analyst = session("a", Role::Analyst);
+    assert_eq!(
+        rows(&analyst, DN).await,
+        vec!["market|a@example.test", "public|a@example.test"]
+    );
+    let viewer = session("v", Role::Viewer);
+    assert_eq!(rows(&viewer, DN).await, vec!["public|v@example.test"]);
+    let tables = list_relations(
+        "'r','p',''",
+        "AND n.nspname OPERATOR(pg_catalog.~) '^(market)$' COLLATE pg_catalog.default",
+    );
+    assert!(rows(&viewer, &tables).await.is_empty());
+    let listed = rows(&analyst, &tables).await;
+    assert!(
+        listed.contains(&"market|fct_trades|table|a@example.test".to_string()),
+        "{listed:?}"
+    );
+}
+
+#[tokio::test]
+async fn views_and_descriptions_are_per_tenant() {
+    let a = session("a", Role::Analyst);
+    let b = session("b", Role::Analyst);
+    publish(&a, "trades_by_symbol", "Trades of tenant a");
+    publish(&b, "bank_exposure", "Exposure of tenant b");
+    let views = list_relations(
+        "'v',''",
+        "AND n.nspname <> 'pg_catalog' AND n.nspname !~ '^pg_toast' \
+         AND n.nspname <> 'information_schema' AND pg_catalog.pg_table_is_visible(c.oid)",
+    );
+    assert_eq!(
+        rows(&a, &views).await,
+        vec!["public|trades_by_symbol|view|a@example.test"]
+    );
+    assert_eq!(
+        rows(&b, &views).await,
+        vec!["public|bank_exposure|view|b@example.test"]
+    );
+    let descriptions = "SELECT description FROM pg_description ORDER BY 1";
+    assert_eq!(
+        rows(&a, descriptions).await,
+        vec!["Fill price", "Trades of tenant a"]
+    );
+    assert_eq!(
+        rows(&b, descriptions).await,
+        vec!["Exposure of tenant b", "Fill price"]
+    );
+    // Deregistering removes the rows; a view named like a catalog table shadows it.
+    assert!(a.deregister_view("trades_by_symbol").unwrap());
+    assert!(rows(&a, &views).await.is_empty());
+    publish(&a, "pg_views", "Shadowing");
+    assert_eq!(
+        rows(&a, "SELECT count(*) FROM pg_views").await,
+        vec!["0"],
+        "the tenant's own view, which is empty, wins over pg_catalog.pg_views"
+    );
+    assert_eq!(
+        rows(&a, "SELECT viewname FROM pg_catalog.pg_views").await,
+        vec!["pg_views"]
+    );
+}
+
+#[tokio::test]
+async fn describe_view_queries_from_psql_return_its_columns_and_definition() {
+    let a = session("a", Role::Analyst);
+    publish(&a, "trades_by_symbol", "Trades of tenant a");
+    let found = rows(&a, FIND).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let oid = found[0].split('|').next().unwrap().to_string();
+    assert_eq!(found[0], format!("{oid}|public|trades_by_symbol"));
+    assert_eq!(
+        rows(&a, &table_info(&oid)).await,
+        vec!["0|v|false|false|false|false|false|false|false||0||p|n|"]
+    );
+    assert_eq!(
+        rows(&a, &columns(&oid)).await,
+        vec![
+            "symbol|text||false||||x|",
+            "price|double precision||false||||p|Fill price"
+        ]
+    );
+    let verbose_info = format!(
+        "SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')
+, c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = '{oid}';"
+    );
+    assert_eq!(
+        rows(&a, &verbose_info).await,
+        vec!["0|v|false|false|false|false|false|false|false||0||p|n|"]
+    );
+    let definition = format!("SELECT pg_catalog.pg_get_viewdef('{oid}'::pg_catalog.oid, true);");
+    assert_eq!(
+        rows(&a, &definition).await,
+        vec!["SELECT symbol, price FROM market.fct_trades -- trades_by_symbol"]
+    );
+    assert_eq!(
+        rows(&a, "SELECT 'trades_by_symbol'::regclass::oid = pg_catalog.to_regclass('public.trades_by_symbol')").await,
+        vec!["true"]
+    );
+    // Another tenant cannot find it.
+    let b = session("b", Role::Analyst);
+    assert!(rows(&b, FIND).await.is_empty());
+    assert_eq!(rows(&b, &columns(&oid)).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn database_list_shows_flowforge_in_utf8() {
+    let a = session("a", Role::Viewer);
+    assert_eq!(
+        rows(&a, LIST).await,
+        vec!["flowforge|a@example.test|UTF8|C.UTF-8|C.UTF-8||libc|"]
+    );
+}
+
+#[test]
+fn format_type_names_types_like_postgres() {
+    assert_eq!(format_type(20), "bigint");
+    assert_eq!(format_type(25), "text");
+    assert_eq!(format_type(701), "double precision");
+    assert_eq!(format_type(1114), "timestamp without time zone");
+    assert_eq!(format_type(1184), "timestamp with time zone");
+    assert_eq!(format_type(1009), "text[]");
+    assert_eq!(format_type(4242), "???");
+}
