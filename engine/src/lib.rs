@@ -14,6 +14,7 @@ pub mod formula;
 pub mod sample_data;
 pub mod serving_tables;
 pub mod session;
+mod sql_ast;
 pub mod tables;
 pub mod types;
 pub mod views;

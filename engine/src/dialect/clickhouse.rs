@@ -7,15 +7,15 @@
 //! hook, so [`rewrite_functions`] renames them in the finished AST (`count(DISTINCT x)` →
 //! `uniqExact(x)`, `lag`/`lead` → `lagInFrame`/`leadInFrame` over the whole partition).
 
+use crate::sql_ast::function_call as call;
 use std::ops::ControlFlow;
 
 use datafusion::arrow::datatypes::TimeUnit;
 use datafusion::common::Result;
 use datafusion::logical_expr::Expr;
 use datafusion::sql::sqlparser::ast::{
-    self, DuplicateTreatment, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, WindowFrame, WindowFrameBound,
-    WindowFrameUnits, WindowType,
+    self, DuplicateTreatment, FunctionArguments, Ident, ObjectName, ObjectNamePart, WindowFrame,
+    WindowFrameBound, WindowFrameUnits, WindowType,
 };
 use datafusion::sql::unparser::dialect::{
     CharacterLengthStyle, DateFieldExtractStyle, Dialect, IntervalStyle,
@@ -31,26 +31,6 @@ fn custom(name: &str) -> ast::DataType {
         ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
         vec![],
     )
-}
-
-fn call(name: &str, args: Vec<ast::Expr>) -> ast::Expr {
-    ast::Expr::Function(ast::Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: vec![],
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: vec![],
-    })
 }
 
 fn string_literal(expr: &Expr) -> Option<String> {

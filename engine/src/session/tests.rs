@@ -177,7 +177,7 @@ fn set(values: &[&str]) -> BTreeSet<String> {
     values.iter().map(|s| s.to_string()).collect()
 }
 
-fn workflow_view(session: &TenantSession, name: &str) -> ViewDef {
+pub(super) fn workflow_view(session: &TenantSession, name: &str) -> ViewDef {
     // What the workflow compiler does: scan the resolver's source, then transform.
     let source = session.table_resolver().resolve("fct_trades").unwrap();
     let plan = LogicalPlanBuilder::scan("fct_trades", source, None)

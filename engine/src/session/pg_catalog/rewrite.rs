@@ -9,13 +9,14 @@
 //! of one column and no aggregate (psql's `(SELECT ... FROM pg_attrdef WHERE ...)`) are
 //! aggregated with `max`, which DataFusion needs to decorrelate them.
 
+use crate::sql_ast::function_call as call;
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     self, BinaryOperator, CastKind, DataType, Expr, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, SelectItem,
-    SetExpr, Value, VisitMut, VisitorMut,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, SelectItem, SetExpr, Value, VisitMut,
+    VisitorMut,
 };
 
 use super::PG_CATALOG_SCHEMA;
@@ -73,26 +74,6 @@ fn catalog_name(name: &ObjectName) -> Option<String> {
         }
         _ => None,
     }
-}
-
-fn call(name: &str, args: Vec<Expr>) -> Expr {
-    Expr::Function(ast::Function {
-        name: ObjectName::from(vec![Ident::new(name)]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        filter: None,
-        null_treatment: None,
-        over: None,
-        within_group: Vec::new(),
-    })
 }
 
 fn cast(expr: Expr, data_type: DataType) -> Expr {

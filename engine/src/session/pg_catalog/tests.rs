@@ -7,7 +7,6 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
-use datafusion::logical_expr::{col, lit, LogicalPlanBuilder};
 use futures::TryStreamExt;
 
 use super::types::format_type;
@@ -31,24 +30,13 @@ fn session(slug: &str, role: Role) -> TenantSession {
 }
 
 fn publish(session: &TenantSession, name: &str, description: &str) {
-    let source = session.table_resolver().resolve("fct_trades").unwrap();
-    let plan = LogicalPlanBuilder::scan("fct_trades", source, None)
-        .unwrap()
-        .filter(col("side").eq(lit("BUY")))
-        .unwrap()
-        .project(vec![col("symbol"), col("price")])
-        .unwrap()
-        .build()
-        .unwrap();
     session
         .register_view(ViewDef {
-            name: name.to_string(),
-            plan,
             description: Some(description.into()),
-            column_descriptions: vec![("price".into(), "Fill price".into())],
             sql: Some(format!(
                 "SELECT symbol, price FROM market.fct_trades -- {name}"
             )),
+            ..crate::session::tests::workflow_view(session, name)
         })
         .unwrap();
 }
