@@ -32,12 +32,23 @@ impl Connection {
         session: Arc<TenantSession>,
         settings: Settings,
     ) -> Self {
-        Connection {
+        let connection = Connection {
             identity,
             login,
             session,
             settings: Mutex::new(settings),
             cancel: watch::Sender::new(0),
+        };
+        connection.sync_parameters();
+        connection
+    }
+
+    /// Shows the current settings to the session's catalog (`pg_settings`,
+    /// `current_setting()`), after start-up and after every `SET`/`RESET`/`DISCARD`.
+    pub(crate) fn sync_parameters(&self) {
+        let parameters = self.settings().all();
+        if let Err(error) = self.session.set_parameters(parameters) {
+            tracing::warn!(user = %self.login, %error, "cannot update pg_settings");
         }
     }
 

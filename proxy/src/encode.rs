@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use arrow::array::timezone::Tz;
 use arrow::array::{
-    Array, ArrayRef, ArrowPrimitiveType, AsArray, FixedSizeListArray, GenericListArray,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, FixedSizeListArray, GenericListArray, Int64Array,
     OffsetSizeTrait, RecordBatch,
 };
 use arrow::buffer::NullBuffer;
@@ -32,6 +32,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, Offset, TimeZone};
 use pgwire::api::results::FieldFormat;
+use pgwire::api::Type;
 use pgwire::messages::data::DataRow;
 
 use crate::numeric;
@@ -60,6 +61,14 @@ pub(crate) enum EncodeError {
     /// An array's layout does not match its declared type (a backend bug).
     #[error("result column of type {0} has an unexpected layout")]
     Layout(DataType),
+    /// A value does not fit the PostgreSQL type its column is announced as.
+    #[error("value {value} is out of range for type {target}")]
+    OutOfRange {
+        /// The value, as text.
+        value: String,
+        /// The PostgreSQL type.
+        target: &'static str,
+    },
 }
 
 /// Session settings that change how values are written.
@@ -120,6 +129,8 @@ pub(crate) fn is_utc(time_zone: &str) -> bool {
 pub(crate) struct RowEncoder {
     formats: Vec<FieldFormat>,
     context: EncodeContext,
+    /// Columns announced as `oid` (4-byte unsigned in binary) rather than their Arrow type.
+    oid_columns: Vec<bool>,
 }
 
 type WriteFn<'a> = Box<dyn Fn(usize, &mut BytesMut) -> Result<(), EncodeError> + 'a>;
@@ -133,7 +144,18 @@ struct ColumnWriter<'a> {
 impl RowEncoder {
     /// An encoder writing column `i` in `formats[i]`.
     pub(crate) fn new(formats: Vec<FieldFormat>, context: EncodeContext) -> Self {
-        RowEncoder { formats, context }
+        RowEncoder {
+            formats,
+            context,
+            oid_columns: Vec::new(),
+        }
+    }
+
+    /// Declares the PostgreSQL type each column is announced as, so `bigint` values announced
+    /// as `oid` are written in `oid`'s binary form.
+    pub(crate) fn with_wire_types(mut self, types: &[Type]) -> Self {
+        self.oid_columns = types.iter().map(|t| *t == Type::OID).collect();
+        self
     }
 
     /// Encodes every row of `batch` and appends one `DataRow` per row to `rows`.
@@ -156,10 +178,16 @@ impl RowEncoder {
         let columns = arrays
             .iter()
             .zip(&self.formats)
-            .map(|(array, format)| {
+            .enumerate()
+            .map(|(i, (array, format))| {
+                let as_oid = self.oid_columns.get(i).copied().unwrap_or(false);
+                let write = match array.as_primitive_opt::<Int64Type>() {
+                    Some(values) if as_oid && *format == FieldFormat::Binary => oid_writer(values),
+                    _ => writer(array.as_ref(), *format, &self.context)?,
+                };
                 Ok(ColumnWriter {
                     nulls: array.logical_nulls(),
-                    write: writer(array.as_ref(), *format, &self.context)?,
+                    write,
                 })
             })
             .collect::<Result<Vec<_>, EncodeError>>()?;
@@ -185,6 +213,19 @@ impl RowEncoder {
         }
         Ok(())
     }
+}
+
+/// Writes `bigint` values as PostgreSQL's binary `oid`: 4 bytes, unsigned.
+fn oid_writer(values: &Int64Array) -> WriteFn<'_> {
+    Box::new(move |i, buf| {
+        let value = values.value(i);
+        let oid = u32::try_from(value).map_err(|_| EncodeError::OutOfRange {
+            value: value.to_string(),
+            target: "oid",
+        })?;
+        buf.put_u32(oid);
+        Ok(())
+    })
 }
 
 /// Writes a value preceded by its 4-byte length.

@@ -22,7 +22,7 @@ use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{FieldInfo, QueryResponse, Response, SendableRowStream, Tag};
 use pgwire::api::stmt::StoredStatement;
 use pgwire::api::store::{Entry, PortalStore};
-use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, DEFAULT_NAME};
+use pgwire::api::{ClientInfo, ClientPortalStore, PgWireConnectionState, Type, DEFAULT_NAME};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::data::{DataRow, FieldDescription, RowDescription};
 use pgwire::messages::extendedquery::{
@@ -100,7 +100,9 @@ impl QueryHandler {
                 if aborted && !command.allowed_in_failed_transaction() {
                     return Err(aborted_transaction());
                 }
-                run_command(client, conn, command).await
+                let response = run_command(client, conn, command).await;
+                conn.sync_parameters();
+                response
             }
             Prepared::Query(query) => {
                 if aborted {
@@ -127,7 +129,9 @@ impl QueryHandler {
                 let format = portal.map(|p| &p.result_column_format);
                 let fields = statement.fields(format);
                 let formats = fields.iter().map(FieldInfo::format).collect();
-                let encoder = RowEncoder::new(formats, conn.settings().encode_context());
+                let wire_types: Vec<Type> = fields.iter().map(|f| f.datatype().clone()).collect();
+                let encoder = RowEncoder::new(formats, conn.settings().encode_context())
+                    .with_wire_types(&wire_types);
                 let rows = ResultRows::new(batches, encoder, self.max_result_rows);
                 Ok(Response::Query(QueryResponse::new(
                     Arc::new(fields),

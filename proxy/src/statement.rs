@@ -21,7 +21,7 @@ use crate::command::{parse_command, SessionCommand};
 use crate::connection::{connection, Connection};
 use crate::pg_error;
 use crate::split::{split_statements, SqlStatement};
-use crate::types::{param_data_type, pg_type};
+use crate::types::{param_data_type, pg_type, result_pg_type, PgType};
 
 /// A parsed statement, stored under its name until closed.
 #[derive(Debug, Clone)]
@@ -44,8 +44,8 @@ pub(crate) struct PreparedQuery {
     pub sql: String,
     /// The plan, with placeholders for `$1..$n`.
     pub plan: LogicalPlan,
-    /// Result columns: PostgreSQL names and Arrow types.
-    pub columns: Vec<(String, DataType)>,
+    /// Result columns: PostgreSQL names and types.
+    pub columns: Vec<(String, PgType)>,
     /// The type each parameter is decoded as.
     pub param_types: Vec<DataType>,
     /// The types the client declared in Parse, where it declared one.
@@ -103,9 +103,8 @@ impl Prepared {
                 .columns
                 .iter()
                 .enumerate()
-                .map(|(i, (name, data_type))| {
-                    let pg = pg_type(data_type);
-                    FieldInfo::new(name.clone(), None, None, pg.ty, field_format(i))
+                .map(|(i, (name, pg))| {
+                    FieldInfo::new(name.clone(), None, None, pg.ty.clone(), field_format(i))
                         .with_type_size(pg.typlen)
                         .with_type_modifier(pg.typmod)
                 })
@@ -182,7 +181,7 @@ pub(crate) async fn prepare(
                 .get(i)
                 .cloned()
                 .unwrap_or_else(|| field.name().clone());
-            (name, field.data_type().clone())
+            (name, result_pg_type(field))
         })
         .collect();
     Ok(Some(Prepared::Query(Arc::new(PreparedQuery {

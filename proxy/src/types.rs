@@ -60,6 +60,21 @@ fn normalized_field(field: &Field) -> std::sync::Arc<Field> {
     std::sync::Arc::new(field.clone().with_data_type(value_type(field.data_type())))
 }
 
+/// The PostgreSQL type a result column is sent as: its Arrow type's, unless the field's
+/// metadata names a catalog type the Arrow type cannot say (`oid`, `name`, `"char"`).
+pub(crate) fn result_pg_type(field: &Field) -> PgType {
+    let catalog = field
+        .metadata()
+        .get(flowforge_engine::session::PG_TYPE_METADATA)
+        .map(String::as_str);
+    match (catalog, field.data_type()) {
+        (Some("oid" | "regproc"), DataType::Int64) => PgType::fixed(Type::OID, 4),
+        (Some("name"), DataType::Utf8) => PgType::fixed(Type::NAME, 64),
+        (Some("char"), DataType::Utf8) => PgType::fixed(Type::CHAR, 1),
+        (_, data_type) => pg_type(data_type),
+    }
+}
+
 /// The PostgreSQL type a column of `data_type` is sent as.
 pub(crate) fn pg_type(data_type: &DataType) -> PgType {
     let data_type = value_type(data_type);

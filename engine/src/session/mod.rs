@@ -10,6 +10,8 @@
 
 pub mod acl;
 mod array_literals;
+mod catalog_fallback;
+mod duplicate_names;
 mod explain;
 mod functions;
 mod naming;
@@ -47,6 +49,7 @@ pub use acl::{AclViolation, EntitledTable, SYMBOL_COLUMN};
 pub use explain::EXPLAIN_COLUMN;
 pub use functions::{version_string, DATABASE_NAME, DEFAULT_SCHEMA, PG_SERVER_VERSION};
 pub use naming::UNNAMED_COLUMN;
+pub use pg_catalog::PG_TYPE_METADATA;
 
 use acl::{has_symbol_column, AclGuard};
 use statement::Classified;
@@ -446,7 +449,9 @@ impl TenantSession {
         array_literals::rewrite_array_literals(&mut statement);
         self.pg_catalog.rewrite(&mut statement);
         let state = self.ctx.state();
-        check_relations(&state, &statement)?;
+        if let Err(error) = check_relations(&state, &statement) {
+            return self.catalog_fallback(&statement, error);
+        }
         let query = match &statement {
             DFStatement::Statement(inner) => match inner.as_ref() {
                 ast::Statement::Query(query) => Some(query.clone()),
@@ -454,10 +459,19 @@ impl TenantSession {
             },
             _ => None,
         };
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(planning_error)?;
+        let mut planned_statement = statement.clone();
+        duplicate_names::alias_repeated_items(&mut planned_statement);
+        let plan = match state.statement_to_plan(planned_statement).await {
+            Ok(plan) => plan,
+            Err(error) => return self.catalog_fallback(&statement, planning_error(error)),
+        };
+        // Catalog queries are small: type-check them now, so one the analyzer rejects still
+        // gets the catalog fallback rather than failing when it runs.
+        if catalog_fallback::is_catalog_query(&statement) {
+            if let Err(error) = state.optimize(&plan) {
+                return self.catalog_fallback(&statement, planning_error(error));
+            }
+        }
         if let Some(kind) = write_node(&plan) {
             return Err(EngineError::ReadOnly { statement: kind });
         }
@@ -477,11 +491,44 @@ impl TenantSession {
     }
 }
 
+impl TenantSession {
+    /// Answers a catalog query that failed to plan with an empty result of the right shape
+    /// (see [`catalog_fallback`]) and logs it; any other query keeps its error.
+    fn catalog_fallback(
+        &self,
+        statement: &DFStatement,
+        error: EngineError,
+    ) -> Result<(LogicalPlan, Vec<String>), EngineError> {
+        if !catalog_fallback::is_catalog_query(statement) {
+            return Err(error);
+        }
+        let Some(result) = catalog_fallback::empty_result(statement) else {
+            return Err(error);
+        };
+        tracing::warn!(
+            user = %self.tenant.user,
+            %error,
+            statement = %statement,
+            "catalog query not supported; answering with an empty result"
+        );
+        Ok(result)
+    }
+
+    /// Tells the catalog the connection's current parameters, `(name, value, description)`,
+    /// so `pg_settings` and `current_setting()` report what `SHOW` does.
+    pub fn set_parameters(
+        &self,
+        parameters: Vec<(String, String, String)>,
+    ) -> Result<(), EngineError> {
+        self.pg_catalog.sync_settings(parameters)
+    }
+}
+
 /// A DataFusion context for one tenant: PostgreSQL dialect, `flowforge.public` as default schema,
-/// information_schema on, and the ACL guard as the first analyzer rule.
+/// FlowForge's own information_schema (see `pg_catalog`), and the ACL guard as the first analyzer rule.
 fn tenant_context(guard: &Arc<AclGuard>) -> Result<SessionContext, EngineError> {
     let mut config = SessionConfig::new()
-        .with_information_schema(true)
+        .with_information_schema(false)
         .with_default_catalog_and_schema(DATABASE_NAME, DEFAULT_SCHEMA)
         .with_create_default_catalog_and_schema(true);
     config.options_mut().sql_parser.dialect = Dialect::PostgreSQL;

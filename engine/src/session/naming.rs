@@ -58,7 +58,7 @@ fn is_wildcard(item: &SelectItem) -> bool {
 }
 
 /// The name of one non-wildcard select item; `None` when it is not a single column.
-fn item_name(item: &SelectItem) -> Option<String> {
+pub(crate) fn item_name(item: &SelectItem) -> Option<String> {
     match item {
         SelectItem::UnnamedExpr(expr) => Some(column_name(expr)),
         SelectItem::ExprWithAlias { alias, .. } => Some(normalize(alias)),

@@ -5,7 +5,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, RwLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int64Array, ListBuilder, StringArray, StringBuilder,
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, ListBuilder,
+    StringArray, StringBuilder,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type};
@@ -16,7 +17,7 @@ use datafusion::logical_expr::{
 };
 
 use super::tables::text_array;
-use super::types::format_type;
+use super::types::{format_type, is_known_type, BASE_TYPES, PSEUDO_TYPES};
 use super::CatalogState;
 
 /// How a catalog function computes its result column from its argument columns.
@@ -90,10 +91,17 @@ pub(crate) fn catalog_functions(state: &Arc<RwLock<CatalogState>>) -> Vec<Scalar
     };
     vec![
         function("pg_table_is_visible", DataType::Boolean, table_is_visible),
+        function("pg_type_is_visible", DataType::Boolean, type_is_visible),
+        function(
+            "pg_function_is_visible",
+            DataType::Boolean,
+            function_is_visible,
+        ),
         function("format_type", DataType::Utf8, format_type_fn),
         function("pg_get_userbyid", DataType::Utf8, user_by_id),
         function("obj_description", DataType::Utf8, obj_description),
         function("col_description", DataType::Utf8, col_description),
+        function("shobj_description", DataType::Utf8, null_text),
         function("pg_get_viewdef", DataType::Utf8, view_definition),
         function("pg_encoding_to_char", DataType::Utf8, encoding_to_char),
         function(
@@ -102,12 +110,64 @@ pub(crate) fn catalog_functions(state: &Arc<RwLock<CatalogState>>) -> Vec<Scalar
             has_table_privilege,
         ),
         function(
+            "has_any_column_privilege",
+            DataType::Boolean,
+            has_table_privilege,
+        ),
+        function(
+            "has_column_privilege",
+            DataType::Boolean,
+            has_table_privilege,
+        ),
+        function(
             "has_schema_privilege",
             DataType::Boolean,
             has_schema_privilege,
         ),
-        function("pg_get_expr", DataType::Utf8, no_expression),
+        function("has_database_privilege", DataType::Boolean, always_true),
+        function("pg_has_role", DataType::Boolean, always_true),
+        function("pg_get_expr", DataType::Utf8, null_text),
+        function("pg_get_constraintdef", DataType::Utf8, null_text),
+        function("pg_get_indexdef", DataType::Utf8, null_text),
+        function("pg_get_triggerdef", DataType::Utf8, null_text),
+        function("pg_get_ruledef", DataType::Utf8, null_text),
+        function("pg_get_partkeydef", DataType::Utf8, null_text),
+        function("pg_get_serial_sequence", DataType::Utf8, null_text),
+        function("pg_get_statisticsobjdef_columns", DataType::Utf8, null_text),
+        function("pg_tablespace_location", DataType::Utf8, null_text),
+        function("pg_get_function_result", DataType::Utf8, function_result),
+        function(
+            "pg_get_function_arguments",
+            DataType::Utf8,
+            function_arguments,
+        ),
+        function(
+            "pg_get_function_identity_arguments",
+            DataType::Utf8,
+            function_arguments,
+        ),
         function("to_regclass", DataType::Int64, to_regclass),
+        function("to_regtype", DataType::Int64, to_regtype),
+        function("current_setting", DataType::Utf8, current_setting),
+        function("quote_ident", DataType::Utf8, quote_ident),
+        function("parse_ident", text_array(), parse_ident),
+        function("array_lower", DataType::Int32, array_lower),
+        function("array_upper", DataType::Int32, array_upper),
+        function("pg_relation_size", DataType::Int64, zero_bigint),
+        function("pg_total_relation_size", DataType::Int64, zero_bigint),
+        function("pg_table_size", DataType::Int64, zero_bigint),
+        function("pg_indexes_size", DataType::Int64, zero_bigint),
+        function("pg_database_size", DataType::Int64, zero_bigint),
+        function("pg_size_pretty", DataType::Utf8, size_pretty),
+        function("pg_is_in_recovery", DataType::Boolean, always_false),
+        function(
+            "pg_relation_is_publishable",
+            DataType::Boolean,
+            always_false,
+        ),
+        function("pg_is_other_temp_schema", DataType::Boolean, always_false),
+        function("pg_my_temp_schema", DataType::Int64, zero_bigint),
+        function("json_build_object", DataType::Utf8, json_build_object),
         function(PREFIX_ELEMENTS, text_array(), prefix_elements),
     ]
 }
@@ -141,8 +201,36 @@ fn table_is_visible(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Re
 
 fn format_type_fn(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
     let oids = oids(args, 0, "format_type")?;
-    let result: StringArray = oids.iter().map(|o| o.map(format_type)).collect();
+    let typmods: Vec<Option<i32>> = match args.get(1) {
+        Some(m) => cast(m, &DataType::Int32)?
+            .as_primitive::<Int32Type>()
+            .iter()
+            .collect(),
+        None => vec![None; oids.len()],
+    };
+    let result: StringArray = oids
+        .iter()
+        .zip(typmods)
+        .map(|(o, m)| o.map(|o| format_type(o, m)))
+        .collect();
     Ok(Arc::new(result))
+}
+
+/// The oid of a type by name (`int4`, `integer`, `pg_catalog.text`, `text[]`).
+pub(crate) fn type_by_name(name: &str) -> Option<i64> {
+    let name = name
+        .trim()
+        .trim_start_matches("pg_catalog.")
+        .trim_matches('"');
+    let (element, is_array) = match name.strip_suffix("[]") {
+        Some(element) => (element, true),
+        None => (name, false),
+    };
+    let base = BASE_TYPES
+        .iter()
+        .chain(PSEUDO_TYPES)
+        .find(|t| t.name == element || t.display == element)?;
+    Some(if is_array { base.array } else { base.oid })
 }
 
 fn user_by_id(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
@@ -251,11 +339,268 @@ fn has_schema_privilege(state: &CatalogState, args: &[ArrayRef], _rows: usize) -
     Ok(Arc::new(result))
 }
 
-fn no_expression(_state: &CatalogState, _args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    Ok(datafusion::arrow::array::new_null_array(
-        &DataType::Utf8,
-        rows,
-    ))
+/// NULL text: the definition of an object FlowForge does not have (constraints, indexes,
+/// defaults, triggers, ...), as PostgreSQL answers for an oid that names nothing.
+fn null_text(_state: &CatalogState, _args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    Ok(new_null_array(&DataType::Utf8, rows))
+}
+
+fn always_true(_state: &CatalogState, _args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    Ok(Arc::new(BooleanArray::from(vec![true; rows])))
+}
+
+fn always_false(_state: &CatalogState, _args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    Ok(Arc::new(BooleanArray::from(vec![false; rows])))
+}
+
+/// Sizes: FlowForge's relations are views over backends, so they occupy no storage here.
+fn zero_bigint(_state: &CatalogState, _args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    Ok(Arc::new(Int64Array::from(vec![0; rows])))
+}
+
+fn type_is_visible(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let oids = oids(args, 0, "pg_type_is_visible")?;
+    let result: BooleanArray = oids.iter().map(|o| o.map(is_known_type)).collect();
+    Ok(Arc::new(result))
+}
+
+fn function_is_visible(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let oids = oids(args, 0, "pg_function_is_visible")?;
+    let result: BooleanArray = oids
+        .iter()
+        .map(|o| o.map(|o| state.function(o).is_some()))
+        .collect();
+    Ok(Arc::new(result))
+}
+
+fn function_result(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let oids = oids(args, 0, "pg_get_function_result")?;
+    let result: StringArray = oids
+        .iter()
+        .map(|o| state.function(o?).map(|f| format_type(f.returns, None)))
+        .collect();
+    Ok(Arc::new(result))
+}
+
+fn function_arguments(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let oids = oids(args, 0, "pg_get_function_arguments")?;
+    let result: StringArray = oids
+        .iter()
+        .map(|o| {
+            let function = state.function(o?)?;
+            let mut arguments: Vec<String> = function
+                .arguments
+                .iter()
+                .map(|a| format_type(*a, None))
+                .collect();
+            if function.variadic != 0 {
+                arguments.push(format!(
+                    "VARIADIC {}[]",
+                    format_type(function.variadic, None)
+                ));
+            }
+            Some(arguments.join(", "))
+        })
+        .collect();
+    Ok(Arc::new(result))
+}
+
+fn to_regtype(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let names = texts(args, 0, "to_regtype")?;
+    let result: Int64Array = names.iter().map(|n| n.and_then(type_by_name)).collect();
+    Ok(Arc::new(result))
+}
+
+fn current_setting(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let names = texts(args, 0, "current_setting")?;
+    let missing_ok = match args.get(1) {
+        Some(flags) => Some(cast(flags, &DataType::Boolean)?.as_boolean().clone()),
+        None => None,
+    };
+    let mut result = StringBuilder::new();
+    for (i, name) in names.iter().enumerate() {
+        match name {
+            None => result.append_null(),
+            Some(name) => match state.setting(name) {
+                Some(value) => result.append_value(value),
+                None if missing_ok
+                    .as_ref()
+                    .is_some_and(|m| !m.is_null(i) && m.value(i)) =>
+                {
+                    result.append_null()
+                }
+                None => {
+                    return exec_err!("unrecognized configuration parameter \"{name}\"");
+                }
+            },
+        }
+    }
+    Ok(Arc::new(result.finish()))
+}
+
+fn quote_ident(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let names = texts(args, 0, "quote_ident")?;
+    let result: StringArray = names.iter().map(|n| n.map(quoted_identifier)).collect();
+    Ok(Arc::new(result))
+}
+
+/// An identifier as PostgreSQL's `quote_ident` writes it: bare when it is lower-case letters,
+/// digits and underscores not starting with a digit and not a keyword, otherwise quoted.
+pub(crate) fn quoted_identifier(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !super::keywords::is_reserved(name);
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+fn parse_ident(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let names = texts(args, 0, "parse_ident")?;
+    let mut builder = ListBuilder::new(StringBuilder::new());
+    for name in names.iter() {
+        match name {
+            None => builder.append_null(),
+            Some(name) => {
+                for part in split_identifier(name)? {
+                    builder.values().append_value(part);
+                }
+                builder.append(true);
+            }
+        }
+    }
+    Ok(Arc::new(builder.finish()))
+}
+
+/// Splits a qualified identifier (`a."B c".d`) into its parts, folding unquoted parts to
+/// lower case as PostgreSQL's `parse_ident` does.
+fn split_identifier(name: &str) -> Result<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = name.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some('"') if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    Some('"') => break,
+                    Some(c) => part.push(c),
+                    None => return exec_err!("string is not a valid identifier: \"{name}\""),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' || c.is_whitespace() {
+                    break;
+                }
+                part.extend(c.to_lowercase());
+                chars.next();
+            }
+        }
+        if part.is_empty() {
+            return exec_err!("string is not a valid identifier: \"{name}\"");
+        }
+        parts.push(part);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None => return Ok(parts),
+            Some('.') => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+            }
+            Some(_) => return exec_err!("string is not a valid identifier: \"{name}\""),
+        }
+    }
+}
+
+/// `array_lower(array, dimension)`: 1 for a non-empty one-dimensional array, NULL otherwise.
+fn array_lower(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    array_bound(args, "array_lower", |_| 1)
+}
+
+/// `array_upper(array, dimension)`: the length of a non-empty one-dimensional array.
+fn array_upper(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    array_bound(args, "array_upper", |len| len)
+}
+
+fn array_bound(args: &[ArrayRef], name: &str, bound: fn(i32) -> i32) -> Result<ArrayRef> {
+    let [arrays, dimensions] = args else {
+        return exec_err!("{name}() takes an array and a dimension");
+    };
+    let dimensions = cast(dimensions, &DataType::Int32)?;
+    let dimensions = dimensions.as_primitive::<Int32Type>();
+    let lengths: Vec<Option<i32>> = match arrays.data_type() {
+        DataType::List(_) => {
+            let lists = arrays.as_list::<i32>();
+            (0..lists.len())
+                .map(|i| (!lists.is_null(i)).then(|| lists.value_length(i)))
+                .collect()
+        }
+        DataType::LargeList(_) => {
+            let lists = arrays.as_list::<i64>();
+            (0..lists.len())
+                .map(|i| {
+                    (!lists.is_null(i))
+                        .then(|| i32::try_from(lists.value_length(i)).unwrap_or(i32::MAX))
+                })
+                .collect()
+        }
+        DataType::Null => vec![None; arrays.len()],
+        other => return exec_err!("{name}() expects an array, got {other}"),
+    };
+    let result: Int32Array = lengths
+        .into_iter()
+        .zip(dimensions.iter())
+        .map(|(len, dim)| match (len, dim) {
+            (Some(len), Some(1)) if len > 0 => Some(bound(len)),
+            _ => None,
+        })
+        .collect();
+    Ok(Arc::new(result))
+}
+
+/// `json_build_object(k1, v1, ...)` as JSON text.
+fn json_build_object(_state: &CatalogState, args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    if args.len() % 2 != 0 {
+        return exec_err!("argument list must have even number of elements");
+    }
+    let values: Vec<StringArray> = args
+        .iter()
+        .map(|a| Ok(cast(a, &DataType::Utf8)?.as_string::<i32>().clone()))
+        .collect::<Result<_>>()?;
+    let mut result = StringBuilder::new();
+    for row in 0..rows {
+        let mut object = serde_json::Map::new();
+        for pair in values.chunks(2) {
+            let key = if pair[0].is_null(row) {
+                return exec_err!("null value not allowed for object key");
+            } else {
+                pair[0].value(row).to_string()
+            };
+            let value = if pair[1].is_null(row) {
+                serde_json::Value::Null
+            } else {
+                serde_json::Value::String(pair[1].value(row).to_string())
+            };
+            object.insert(key, value);
+        }
+        result.append_value(serde_json::Value::Object(object).to_string());
+    }
+    Ok(Arc::new(result.finish()))
 }
 
 fn to_regclass(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
@@ -299,4 +644,30 @@ fn prefix_elements(_state: &CatalogState, args: &[ArrayRef], rows: usize) -> Res
         builder.append(true);
     }
     Ok(Arc::new(builder.finish()))
+}
+
+fn size_pretty(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let sizes = oids(args, 0, "pg_size_pretty")?;
+    let result: StringArray = sizes.iter().map(|s| s.map(pretty_size)).collect();
+    Ok(Arc::new(result))
+}
+
+/// `pg_size_pretty(bigint)`: bytes below 10 kB, then the largest unit keeping the number
+/// under 20480, rounded half away from zero, as PostgreSQL prints it.
+pub(crate) fn pretty_size(bytes: i64) -> String {
+    const LIMIT: i64 = 10 * 1024;
+    const LIMIT2: i64 = LIMIT * 2 - 1;
+    if bytes.abs() < LIMIT {
+        return format!("{bytes} bytes");
+    }
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    // Keep one extra bit for rounding.
+    let mut size = bytes >> 9;
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if size.abs() < LIMIT2 {
+            return format!("{} {unit}", half_rounded(size));
+        }
+        size >>= 10;
+    }
+    format!("{} PB", half_rounded(size))
 }

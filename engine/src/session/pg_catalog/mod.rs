@@ -7,32 +7,44 @@
 //! [`rewrite`] adapts the PostgreSQL-only syntax psql sends before DataFusion plans it.
 
 mod functions;
+mod information_schema;
+mod keywords;
 mod rewrite;
+mod rows;
+mod table_functions;
 mod tables;
 #[cfg(test)]
 mod tests;
 mod types;
 
+pub use tables::PG_TYPE_METADATA;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::catalog::{CatalogProvider, MemorySchemaProvider, SchemaProvider};
+use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::{TypeSignature, Volatility};
 use datafusion::sql::parser::Statement as DFStatement;
 
 use super::{ViewInfo, DATABASE_NAME, DEFAULT_SCHEMA, MARKET_SCHEMA};
 use crate::error::EngineError;
+use crate::serving_tables::serving_table;
 
 /// The schema name PostgreSQL puts its system catalogs in.
 pub const PG_CATALOG_SCHEMA: &str = "pg_catalog";
+/// The SQL-standard catalog schema.
+pub const INFORMATION_SCHEMA: &str = "information_schema";
 
+/// `pg_catalog`'s namespace oid.
+const PG_CATALOG_OID: i64 = 11;
 /// Stable namespace oids: PostgreSQL's own for `pg_catalog` and `public`.
 const NAMESPACES: &[(i64, &str)] = &[
-    (11, PG_CATALOG_SCHEMA),
+    (PG_CATALOG_OID, PG_CATALOG_SCHEMA),
     (2200, DEFAULT_SCHEMA),
-    (13000, "information_schema"),
+    (13000, INFORMATION_SCHEMA),
     (16384, MARKET_SCHEMA),
 ];
 /// The oid of the session user's role (PostgreSQL's bootstrap superuser oid).
@@ -43,6 +55,10 @@ const DATABASE_OID: i64 = 16383;
 const FIRST_TABLE_OID: i64 = 16385;
 /// The first oid given to a workflow view.
 const FIRST_VIEW_OID: i64 = 20000;
+/// The first oid given to an `information_schema` view.
+const FIRST_INFORMATION_SCHEMA_OID: i64 = 13100;
+/// The first `pg_proc` oid.
+const PG_PROC_FIRST_OID: i64 = 30000;
 /// `pg_class`'s own oid: the `classoid` of relation descriptions.
 const PG_CLASS_OID: i64 = 1259;
 
@@ -51,11 +67,38 @@ const PG_CLASS_OID: i64 = 1259;
 struct Column {
     name: String,
     data_type: DataType,
+    /// The PostgreSQL type oid when the Arrow type alone would say otherwise (catalog columns
+    /// of type `oid`, `name`, `"char"`, ...).
+    pg_type: Option<i64>,
     nullable: bool,
     description: Option<String>,
 }
 
-/// One relation of the session: a serving table (`relkind 'r'`) or a workflow view (`'v'`).
+impl Column {
+    /// The column's PostgreSQL type oid.
+    fn type_oid(&self) -> i64 {
+        self.pg_type
+            .unwrap_or_else(|| types::type_oid(&self.data_type))
+    }
+
+    /// The column's `atttypmod`: `numeric(p,s)` as PostgreSQL packs it, -1 otherwise.
+    fn typmod(&self) -> i32 {
+        match self.data_type {
+            DataType::Decimal32(p, s)
+            | DataType::Decimal64(p, s)
+            | DataType::Decimal128(p, s)
+            | DataType::Decimal256(p, s)
+                if s >= 0 && i32::from(s) <= i32::from(p) =>
+            {
+                ((i32::from(p) << 16) | i32::from(s)) + 4
+            }
+            _ => -1,
+        }
+    }
+}
+
+/// One relation of the session: a serving table (`relkind 'r'`), a workflow view (`'v'`), or
+/// a relation of `pg_catalog` / `information_schema`.
 #[derive(Debug, Clone)]
 struct Relation {
     oid: i64,
@@ -67,6 +110,52 @@ struct Relation {
     sql: Option<String>,
 }
 
+impl Relation {
+    /// Whether this is one of the tenant's own relations (not a system catalog).
+    fn is_user_relation(&self) -> bool {
+        self.namespace != PG_CATALOG_SCHEMA && self.namespace != INFORMATION_SCHEMA
+    }
+
+    /// A system relation described by its definition.
+    fn system(namespace: &'static str, def: &tables::TableDef) -> Relation {
+        Relation {
+            oid: def.oid,
+            name: def.name.to_string(),
+            namespace,
+            kind: def.kind,
+            description: None,
+            columns: def
+                .columns
+                .iter()
+                .map(|(name, column_type)| Column {
+                    name: name.to_string(),
+                    data_type: column_type.data_type(),
+                    pg_type: Some(column_type.pg_oid()),
+                    nullable: true,
+                    description: None,
+                })
+                .collect(),
+            sql: None,
+        }
+    }
+}
+
+/// One function in `pg_proc`.
+#[derive(Debug, Clone)]
+struct FunctionInfo {
+    name: String,
+    /// `f` function, `a` aggregate, `w` window function.
+    kind: &'static str,
+    /// `i` immutable, `s` stable, `v` volatile.
+    volatility: &'static str,
+    /// Result type oid (`any` when it depends on the arguments).
+    returns: i64,
+    /// Argument type oids when fixed.
+    arguments: Vec<i64>,
+    /// `provariadic`: the variadic element type, 0 when not variadic.
+    variadic: i64,
+}
+
 /// What the catalog tables and functions are computed from.
 #[derive(Debug)]
 struct CatalogState {
@@ -74,6 +163,10 @@ struct CatalogState {
     namespaces: Vec<(i64, &'static str)>,
     relations: Vec<Relation>,
     view_oids: BTreeMap<String, i64>,
+    /// `(name, value, description)` of the connection's parameters, for `pg_settings` and
+    /// `current_setting`.
+    settings: Vec<(String, String, String)>,
+    functions: Vec<FunctionInfo>,
 }
 
 impl CatalogState {
@@ -88,20 +181,41 @@ impl CatalogState {
         self.relations.iter().find(|r| r.oid == oid)
     }
 
+    /// The `pg_proc` function with this oid.
+    fn function(&self, oid: i64) -> Option<&FunctionInfo> {
+        let index = usize::try_from(oid.checked_sub(PG_PROC_FIRST_OID)?).ok()?;
+        self.functions.get(index)
+    }
+
+    /// The oid of function `name` in `pg_proc`.
+    fn function_oid(&self, name: &str) -> Option<i64> {
+        self.functions
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| PG_PROC_FIRST_OID + i as i64)
+    }
+
     /// Resolves a (possibly schema-qualified, possibly quoted) relation name as PostgreSQL's
-    /// search path would: `public` first, then the other schemas this session sees.
+    /// search path would: `pg_catalog` first, then `public`, then the other schemas.
     fn resolve(&self, name: &str) -> Option<i64> {
         let unquote = |s: &str| s.trim().trim_matches('"').to_string();
         let (schema, table) = match name.rsplit_once('.') {
             Some((schema, table)) => (Some(unquote(schema)), unquote(table)),
             None => (None, unquote(name)),
         };
-        let matches =
-            |r: &&Relation| r.name == table && schema.as_deref().is_none_or(|s| s == r.namespace);
+        let search_rank = |r: &&Relation| match r.namespace {
+            PG_CATALOG_SCHEMA => 0,
+            DEFAULT_SCHEMA => 1,
+            _ => 2,
+        };
         self.relations
             .iter()
-            .filter(matches)
-            .min_by_key(|r| r.namespace != DEFAULT_SCHEMA)
+            .filter(|r| r.name == table)
+            .filter(|r| match &schema {
+                Some(s) => s == r.namespace,
+                None => r.namespace == PG_CATALOG_SCHEMA || r.namespace == DEFAULT_SCHEMA,
+            })
+            .min_by_key(search_rank)
             .map(|r| r.oid)
     }
 
@@ -110,54 +224,134 @@ impl CatalogState {
             .iter()
             .any(|r| r.namespace == DEFAULT_SCHEMA && r.name == name)
     }
+
+    /// The current value of parameter `name` (case-insensitive).
+    fn setting(&self, name: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v, _)| v.as_str())
+    }
+
+    /// A state with the system relations and the given user relations.
+    fn new(
+        user: &str,
+        namespaces: Vec<(i64, &'static str)>,
+        user_relations: Vec<Relation>,
+    ) -> Self {
+        let mut relations: Vec<Relation> = tables::TABLES
+            .iter()
+            .map(|def| Relation::system(PG_CATALOG_SCHEMA, def))
+            .collect();
+        relations.extend(
+            information_schema::VIEWS
+                .iter()
+                .map(|def| Relation::system(INFORMATION_SCHEMA, def)),
+        );
+        relations.extend(user_relations);
+        CatalogState {
+            user: user.to_string(),
+            namespaces,
+            relations,
+            view_oids: BTreeMap::new(),
+            settings: Vec::new(),
+            functions: Vec::new(),
+        }
+    }
+
+    #[cfg(test)]
+    fn for_tests() -> Self {
+        let mut state = CatalogState::new("tester", NAMESPACES.to_vec(), Vec::new());
+        state.functions = io_functions();
+        state
+    }
 }
 
-/// The session's database with `pg_catalog` resolvable by name but not listed, so
-/// `information_schema` keeps describing only the tenant's own schemas (PostgreSQL would
-/// list the system tables there too; FlowForge's information_schema predates pg_catalog).
-#[derive(Debug)]
-struct UnlistedCatalog {
-    inner: Arc<dyn CatalogProvider>,
+/// `pg_proc` rows for the I/O functions `pg_type` points at (drivers tell arrays apart by
+/// `typreceive = 'array_recv'`).
+fn io_functions() -> Vec<FunctionInfo> {
+    let prefixes = types::BASE_TYPES
+        .iter()
+        .chain(types::PSEUDO_TYPES)
+        .map(|t| t.io)
+        .chain(["array_", "range_", "multirange_"]);
+    let mut functions = Vec::new();
+    for prefix in prefixes {
+        for suffix in ["in", "out", "recv", "send"] {
+            functions.push(FunctionInfo {
+                name: format!("{prefix}{suffix}"),
+                kind: "f",
+                volatility: "i",
+                returns: match suffix {
+                    "out" => 2275,
+                    "send" => 17,
+                    _ => 2276,
+                },
+                arguments: Vec::new(),
+                variadic: 0,
+            });
+        }
+    }
+    functions
 }
 
-impl CatalogProvider for UnlistedCatalog {
-    fn schema_names(&self) -> Vec<String> {
-        let mut names = self.inner.schema_names();
-        names.retain(|n| n != PG_CATALOG_SCHEMA);
-        names
+/// `pg_proc` rows for the SQL functions of the session (DataFusion's built-ins and
+/// FlowForge's own), so `\dfS` and drivers' function listings see what SQL can call.
+fn sql_functions(ctx: &SessionContext) -> Vec<FunctionInfo> {
+    let state = ctx.state();
+    let volatility = |v: Volatility| match v {
+        Volatility::Immutable => "i",
+        Volatility::Stable => "s",
+        Volatility::Volatile => "v",
+    };
+    let variadic = |signature: &TypeSignature| {
+        matches!(
+            signature,
+            TypeSignature::Variadic(_) | TypeSignature::VariadicAny | TypeSignature::UserDefined
+        )
+    };
+    let function =
+        |name: &str, kind: &'static str, signature: &datafusion::logical_expr::Signature| {
+            FunctionInfo {
+                name: name.to_string(),
+                kind,
+                volatility: volatility(signature.volatility),
+                returns: 2276,
+                arguments: Vec::new(),
+                variadic: if variadic(&signature.type_signature) {
+                    2276
+                } else {
+                    0
+                },
+            }
+        };
+    let mut functions: Vec<FunctionInfo> = Vec::new();
+    for (name, udf) in state.scalar_functions() {
+        functions.push(function(name, "f", udf.signature()));
     }
-
-    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
-        self.inner.schema(name)
+    for (name, udaf) in state.aggregate_functions() {
+        functions.push(function(name, "a", udaf.signature()));
     }
-
-    fn register_schema(
-        &self,
-        name: &str,
-        schema: Arc<dyn SchemaProvider>,
-    ) -> datafusion::error::Result<Option<Arc<dyn SchemaProvider>>> {
-        self.inner.register_schema(name, schema)
+    for (name, udwf) in state.window_functions() {
+        functions.push(function(name, "w", udwf.signature()));
     }
-
-    fn deregister_schema(
-        &self,
-        name: &str,
-        cascade: bool,
-    ) -> datafusion::error::Result<Option<Arc<dyn SchemaProvider>>> {
-        self.inner.deregister_schema(name, cascade)
-    }
+    functions.sort_by(|a, b| a.name.cmp(&b.name));
+    functions
 }
 
-/// A session's `pg_catalog`: the schema, the state behind it, and the SQL rewrite for it.
+/// A session's `pg_catalog` and `information_schema`: the schemas, the state behind them, and
+/// the SQL rewrite for them.
 #[derive(Debug)]
 pub(crate) struct PgCatalog {
-    schema: Arc<MemorySchemaProvider>,
+    pg_catalog: Arc<MemorySchemaProvider>,
+    information_schema: Arc<MemorySchemaProvider>,
     state: Arc<RwLock<CatalogState>>,
 }
 
 impl PgCatalog {
-    /// Creates schema `pg_catalog` in the session's catalog with `market` (serving table name
-    /// and schema; empty for roles that do not see schema `market`) and registers its functions.
+    /// Creates schemas `pg_catalog` and `information_schema` in the session's catalog with
+    /// `market` (serving table name and schema; empty for roles that do not see schema
+    /// `market`) and registers the catalog functions.
     pub(crate) fn install(
         ctx: &SessionContext,
         user: &str,
@@ -175,13 +369,14 @@ impl PgCatalog {
                 name: name.clone(),
                 namespace: MARKET_SCHEMA,
                 kind: "r",
-                description: None,
+                description: serving_table(name).map(|t| t.description.to_string()),
                 columns: schema
                     .fields()
                     .iter()
                     .map(|f| Column {
                         name: f.name().clone(),
                         data_type: f.data_type().clone(),
+                        pg_type: None,
                         nullable: f.is_nullable(),
                         description: None,
                     })
@@ -189,22 +384,31 @@ impl PgCatalog {
                 sql: None,
             })
             .collect();
-        let state = Arc::new(RwLock::new(CatalogState {
-            user: user.to_string(),
-            namespaces,
-            relations,
-            view_oids: BTreeMap::new(),
-        }));
+        let mut state = CatalogState::new(user, namespaces, relations);
         let catalog = ctx.catalog(DATABASE_NAME).ok_or_else(|| {
             EngineError::Plan(format!("session has no '{DATABASE_NAME}' database"))
         })?;
-        let schema = Arc::new(MemorySchemaProvider::new());
-        catalog.register_schema(PG_CATALOG_SCHEMA, Arc::clone(&schema) as _)?;
-        ctx.register_catalog(DATABASE_NAME, Arc::new(UnlistedCatalog { inner: catalog }));
-        for function in functions::catalog_functions(&state) {
+        let pg_catalog = Arc::new(MemorySchemaProvider::new());
+        catalog.register_schema(PG_CATALOG_SCHEMA, Arc::clone(&pg_catalog) as _)?;
+        let information_schema = Arc::new(MemorySchemaProvider::new());
+        catalog.register_schema(INFORMATION_SCHEMA, Arc::clone(&information_schema) as _)?;
+        let state_handle = Arc::new(RwLock::new(CatalogState::new(user, Vec::new(), Vec::new())));
+        for function in functions::catalog_functions(&state_handle) {
             ctx.register_udf(function);
         }
-        let pg_catalog = PgCatalog { schema, state };
+        ctx.register_udtf("pg_get_keywords", Arc::new(table_functions::GetKeywords));
+        ctx.register_udtf("_pg_expandarray", Arc::new(table_functions::ExpandArray));
+        let mut all_functions = io_functions();
+        all_functions.extend(sql_functions(ctx));
+        state.functions = all_functions;
+        *state_handle
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = state;
+        let pg_catalog = PgCatalog {
+            pg_catalog,
+            information_schema,
+            state: state_handle,
+        };
         pg_catalog.refresh()?;
         Ok(pg_catalog)
     }
@@ -215,11 +419,10 @@ impl PgCatalog {
         views: impl IntoIterator<Item = &'a ViewInfo>,
     ) -> Result<(), EngineError> {
         {
-            let mut state = self
-                .state
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            state.relations.retain(|r| r.kind != "v");
+            let mut state = self.write();
+            state
+                .relations
+                .retain(|r| !(r.namespace == DEFAULT_SCHEMA && r.kind == "v"));
             for view in views {
                 let next = FIRST_VIEW_OID + state.view_oids.len() as i64;
                 let oid = *state.view_oids.entry(view.name.clone()).or_insert(next);
@@ -235,6 +438,7 @@ impl PgCatalog {
                         .map(|c| Column {
                             name: c.name.clone(),
                             data_type: c.data_type.clone(),
+                            pg_type: None,
                             nullable: c.nullable,
                             description: c.description.clone(),
                         })
@@ -246,28 +450,90 @@ impl PgCatalog {
         self.refresh()
     }
 
+    /// Replaces the connection parameters `pg_settings` and `current_setting` report with
+    /// `settings` (`(name, value, description)`).
+    pub(crate) fn sync_settings(
+        &self,
+        settings: Vec<(String, String, String)>,
+    ) -> Result<(), EngineError> {
+        self.write().settings = settings;
+        let state = self.read();
+        self.register(&self.pg_catalog, "pg_settings", &state)
+    }
+
     /// Rewrites PostgreSQL-only catalog syntax in `statement` (see [`rewrite`]).
     pub(crate) fn rewrite(&self, statement: &mut DFStatement) {
-        let state = self
-            .state
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let state = self.read();
         rewrite::rewrite_statement(statement, &|name| {
             tables::is_catalog_table(name) && !state.has_view(name)
         });
     }
 
-    /// Re-registers every catalog table from the current state.
-    fn refresh(&self) -> Result<(), EngineError> {
-        let state = self
-            .state
+    /// The Arrow schema of catalog relation `schema.name` (`pg_catalog` or
+    /// `information_schema`), for typing results of catalog queries that cannot be planned.
+    pub(crate) fn relation_schema(schema: Option<&str>, name: &str) -> Option<SchemaRef> {
+        let name = name.to_lowercase();
+        match schema.map(str::to_lowercase).as_deref() {
+            Some(PG_CATALOG_SCHEMA) => tables::table_def(&name).map(|d| d.schema()),
+            Some(INFORMATION_SCHEMA) => information_schema::view_def(&name).map(|d| d.schema()),
+            None => tables::table_def(&name).map(|d| d.schema()),
+            Some(_) => None,
+        }
+    }
+
+    /// The type of a catalog column called `column` in any catalog relation, for typing
+    /// results of catalog queries that cannot be planned.
+    pub(crate) fn column_type_by_name(column: &str) -> Option<DataType> {
+        let column = column.to_lowercase();
+        tables::TABLES
+            .iter()
+            .chain(information_schema::VIEWS)
+            .flat_map(|d| d.columns.iter())
+            .find(|(name, _)| *name == column)
+            .map(|(_, t)| t.data_type())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, CatalogState> {
+        self.state
             .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (name, batch) in tables::catalog_tables(&state)? {
-            let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
-            self.schema.deregister_table(name)?;
-            self.schema
-                .register_table(name.to_string(), Arc::new(table))?;
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, CatalogState> {
+        self.state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn register(
+        &self,
+        schema: &MemorySchemaProvider,
+        name: &str,
+        state: &CatalogState,
+    ) -> Result<(), EngineError> {
+        let batch = match tables::table_def(name) {
+            Some(def) if std::ptr::eq(schema, self.pg_catalog.as_ref()) => {
+                rows::build(def, rows::rows(name, state))?
+            }
+            _ => match information_schema::view_def(name) {
+                Some(def) => rows::build(def, information_schema::rows(name, state))?,
+                None => return Ok(()),
+            },
+        };
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+        schema.deregister_table(name)?;
+        schema.register_table(name.to_string(), Arc::new(table))?;
+        Ok(())
+    }
+
+    /// Re-registers every catalog relation from the current state.
+    fn refresh(&self) -> Result<(), EngineError> {
+        let state = self.read();
+        for def in tables::TABLES {
+            self.register(&self.pg_catalog, def.name, &state)?;
+        }
+        for def in information_schema::VIEWS {
+            self.register(&self.information_schema, def.name, &state)?;
         }
         Ok(())
     }

@@ -51,6 +51,29 @@ impl VisitorMut for Rewriter<'_> {
         ControlFlow::Continue(())
     }
 
+    fn pre_visit_table_factor(&mut self, factor: &mut ast::TableFactor) -> ControlFlow<()> {
+        // Set-returning functions in FROM resolve by their bare name:
+        // `pg_catalog.generate_series(...)`, `information_schema._pg_expandarray(...)`.
+        if let ast::TableFactor::Table {
+            name,
+            args: Some(_),
+            ..
+        } = factor
+        {
+            let qualified_by_catalog = match name.0.as_slice() {
+                [ObjectNamePart::Identifier(schema), ObjectNamePart::Identifier(_)] => {
+                    schema.value.eq_ignore_ascii_case(PG_CATALOG_SCHEMA)
+                        || schema.value.eq_ignore_ascii_case(super::INFORMATION_SCHEMA)
+                }
+                _ => false,
+            };
+            if qualified_by_catalog {
+                name.0.remove(0);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         rewrite_expr(expr);
         ControlFlow::Continue(())
@@ -132,6 +155,8 @@ fn rewrite_expr(expr: &mut Expr) {
             }
             if let Some(replaced) = prefixed_elements(function) {
                 *expr = replaced;
+            } else if let Some(replaced) = aggregated_array(function) {
+                *expr = replaced;
             }
         }
         Expr::Cast {
@@ -139,6 +164,17 @@ fn rewrite_expr(expr: &mut Expr) {
             data_type,
             ..
         } => {
+            if let DataType::Array(ast::ArrayElemTypeDef::SquareBracket(element, size)) = data_type
+            {
+                // `x::pg_catalog.int2[]`: arrays of catalog-spelled types.
+                if let Some(plain) = catalog_type(element).and_then(|t| plain_type(&t)) {
+                    *data_type = DataType::Array(ast::ArrayElemTypeDef::SquareBracket(
+                        Box::new(plain),
+                        *size,
+                    ));
+                }
+                return;
+            }
             let Some(type_name) = catalog_type(data_type).filter(|t| is_rewritten_type(t)) else {
                 return;
             };
@@ -174,6 +210,18 @@ fn rewrite_expr(expr: &mut Expr) {
         }
         _ => {}
     }
+}
+
+/// The SQL type a catalog type name means as an array element.
+fn plain_type(name: &str) -> Option<DataType> {
+    Some(match name {
+        "oid" | "regclass" | "regproc" | "regtype" | "int8" | "xid" => DataType::BigInt(None),
+        "int2" => DataType::SmallInt(None),
+        "int4" => DataType::Int(None),
+        "text" | "name" | "char" | "bpchar" => DataType::Text,
+        "bool" => DataType::Boolean,
+        _ => return None,
+    })
 }
 
 /// The PostgreSQL-only type names casts are rewritten for.
@@ -494,4 +542,55 @@ fn prefixed_elements(function: &ast::Function) -> Option<Expr> {
         super::functions::PREFIX_ELEMENTS,
         vec![array.clone(), *left.clone()],
     ))
+}
+
+/// `ARRAY(SELECT x FROM ... WHERE ...)` (psql's `\\du` "Member of", SQLAlchemy's index and
+/// constraint columns) as `(SELECT array_agg(x ORDER BY ...) FROM ... WHERE ...)`, a scalar
+/// subquery DataFusion can decorrelate. Over no rows it is NULL where PostgreSQL gives `{}`.
+fn aggregated_array(function: &ast::Function) -> Option<Expr> {
+    if catalog_name(&function.name)? != "array" {
+        return None;
+    }
+    let FunctionArguments::Subquery(query) = &function.args else {
+        return None;
+    };
+    let mut query = query.clone();
+    let order_by = query.order_by.take();
+    if query.limit_clause.is_some() || query.with.is_some() {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let ungrouped = matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    if !ungrouped || select.distinct.is_some() {
+        return None;
+    }
+    let [item] = select.projection.as_mut_slice() else {
+        return None;
+    };
+    let (SelectItem::UnnamedExpr(element) | SelectItem::ExprWithAlias { expr: element, .. }) = item
+    else {
+        return None;
+    };
+    if contains_aggregate(element) {
+        return None;
+    }
+    let order: Vec<ast::OrderByExpr> = match order_by.map(|o| o.kind) {
+        Some(ast::OrderByKind::Expressions(exprs)) => exprs,
+        Some(ast::OrderByKind::All(_)) => return None,
+        None => Vec::new(),
+    };
+    let mut aggregate = match call("array_agg", vec![element.clone()]) {
+        Expr::Function(f) => f,
+        _ => return None,
+    };
+    if let FunctionArguments::List(list) = &mut aggregate.args {
+        if !order.is_empty() {
+            list.clauses
+                .push(ast::FunctionArgumentClause::OrderBy(order));
+        }
+    }
+    *element = Expr::Function(aggregate);
+    Some(Expr::Subquery(query))
 }

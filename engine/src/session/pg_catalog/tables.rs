@@ -1,699 +1,1049 @@
-//! The rows of each `pg_catalog` table, computed from a session's [`CatalogState`].
+//! The definitions of the `pg_catalog` relations: names, oids and PostgreSQL's columns.
 //!
-//! Column names and types follow PostgreSQL (oids as `bigint`, `"char"` and `name` as text) so
-//! the queries psql and drivers send type-check; tables FlowForge has nothing for (indexes,
-//! constraints, triggers, ...) exist with their columns and no rows.
+//! Each relation is data — its name, its PostgreSQL oid, whether it is a table or a view and
+//! its columns — so `pg_class` and `pg_attribute` can describe the catalog itself (`\d
+//! pg_class` works) and `information_schema` lists it. Column types follow PostgreSQL's; on the
+//! Arrow side oids are `bigint` and `name`/`"char"` are text, with the PostgreSQL type kept in
+//! the field's metadata ([`PG_TYPE_METADATA`]) so the wire layer can announce it. Rows come from
+//! [`super::rows`]; relations FlowForge has nothing for (indexes, constraints, triggers, ...)
+//! exist with their columns and no rows.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::common::{DataFusionError, ScalarValue};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::types::{type_oid, BASE_TYPES};
-use super::DATABASE_NAME;
-use super::{CatalogState, DATABASE_OID, PG_CLASS_OID, USER_OID};
-use crate::error::EngineError;
+/// Field metadata key carrying the PostgreSQL type name of a catalog column whose Arrow type
+/// alone would be announced as something else (`oid`, `name`, `"char"`, `regproc`, ...).
+pub const PG_TYPE_METADATA: &str = "flowforge.pg_type";
 
-const OID: DataType = DataType::Int64;
-const TEXT: DataType = DataType::Utf8;
-const BOOL: DataType = DataType::Boolean;
-const INT2: DataType = DataType::Int16;
-const INT4: DataType = DataType::Int32;
+/// A catalog column's PostgreSQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnType {
+    Oid,
+    Name,
+    Text,
+    Char,
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    RegProc,
+    Timestamptz,
+    TextArray,
+    OidArray,
+    Int2Array,
+    CharArray,
+    Int2Vector,
+    OidVector,
+}
 
-/// The names of every table in `pg_catalog`, for qualifying bare references.
-const TABLE_NAMES: &[&str] = &[
-    "pg_namespace",
-    "pg_class",
-    "pg_attribute",
-    "pg_type",
-    "pg_database",
-    "pg_roles",
-    "pg_user",
-    "pg_description",
-    "pg_views",
-    "pg_am",
-    "pg_index",
-    "pg_constraint",
-    "pg_attrdef",
-    "pg_inherits",
-    "pg_policy",
-    "pg_statistic_ext",
-    "pg_publication",
-    "pg_publication_rel",
-    "pg_trigger",
-    "pg_rewrite",
-    "pg_collation",
-    "pg_foreign_table",
-    "pg_partitioned_table",
+impl ColumnType {
+    /// The Arrow type values of this column have.
+    pub(crate) fn data_type(self) -> DataType {
+        use ColumnType::*;
+        let list =
+            |element: DataType| DataType::List(Arc::new(Field::new_list_field(element, true)));
+        match self {
+            Oid | RegProc | Int8 => DataType::Int64,
+            Name | Text | Char => DataType::Utf8,
+            Bool => DataType::Boolean,
+            Int2 => DataType::Int16,
+            Int4 => DataType::Int32,
+            Float4 => DataType::Float32,
+            Timestamptz => DataType::Timestamp(
+                datafusion::arrow::datatypes::TimeUnit::Microsecond,
+                Some("+00:00".into()),
+            ),
+            TextArray | CharArray => list(DataType::Utf8),
+            OidArray | OidVector => list(DataType::Int64),
+            Int2Array | Int2Vector => list(DataType::Int16),
+        }
+    }
+
+    /// The PostgreSQL type oid of this column.
+    pub(crate) fn pg_oid(self) -> i64 {
+        use ColumnType::*;
+        match self {
+            Oid => 26,
+            Name => 19,
+            Text => 25,
+            Char => 18,
+            Bool => 16,
+            Int2 => 21,
+            Int4 => 23,
+            Int8 => 20,
+            Float4 => 700,
+            RegProc => 24,
+            Timestamptz => 1184,
+            TextArray => 1009,
+            OidArray => 1028,
+            Int2Array => 1005,
+            CharArray => 1002,
+            Int2Vector => 22,
+            OidVector => 30,
+        }
+    }
+
+    /// The PostgreSQL type name to record in field metadata, when the Arrow type would be
+    /// announced as a different PostgreSQL type.
+    fn metadata_name(self) -> Option<&'static str> {
+        use ColumnType::*;
+        match self {
+            Oid => Some("oid"),
+            Name => Some("name"),
+            Char => Some("char"),
+            RegProc => Some("regproc"),
+            OidArray => Some("_oid"),
+            CharArray => Some("_char"),
+            Int2Vector => Some("int2vector"),
+            OidVector => Some("oidvector"),
+            _ => None,
+        }
+    }
+
+    /// The Arrow field for a column of this type.
+    pub(crate) fn field(self, name: &str) -> Field {
+        let field = Field::new(name, self.data_type(), true);
+        match self.metadata_name() {
+            Some(pg) => field.with_metadata(HashMap::from([(
+                PG_TYPE_METADATA.to_string(),
+                pg.to_string(),
+            )])),
+            None => field,
+        }
+    }
+}
+
+/// One `pg_catalog` relation.
+#[derive(Debug)]
+pub(crate) struct TableDef {
+    /// The relation's name.
+    pub name: &'static str,
+    /// Its oid (PostgreSQL's own where it has a fixed one).
+    pub oid: i64,
+    /// `r` for a system table, `v` for a system view.
+    pub kind: &'static str,
+    /// Its columns, in order.
+    pub columns: &'static [(&'static str, ColumnType)],
+}
+
+impl TableDef {
+    /// The Arrow schema of the relation.
+    pub(crate) fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(
+            self.columns
+                .iter()
+                .map(|(name, t)| t.field(name))
+                .collect::<Vec<_>>(),
+        ))
+    }
+}
+
+use ColumnType::*;
+
+const fn table(
+    name: &'static str,
+    oid: i64,
+    columns: &'static [(&'static str, ColumnType)],
+) -> TableDef {
+    TableDef {
+        name,
+        oid,
+        kind: "r",
+        columns,
+    }
+}
+
+const fn view(
+    name: &'static str,
+    oid: i64,
+    columns: &'static [(&'static str, ColumnType)],
+) -> TableDef {
+    TableDef {
+        name,
+        oid,
+        kind: "v",
+        columns,
+    }
+}
+
+/// Every relation of `pg_catalog`, with PostgreSQL 16's columns.
+pub(crate) const TABLES: &[TableDef] = &[
+    table(
+        "pg_namespace",
+        2615,
+        &[
+            ("oid", Oid),
+            ("nspname", Name),
+            ("nspowner", Oid),
+            ("nspacl", TextArray),
+        ],
+    ),
+    table(
+        "pg_class",
+        1259,
+        &[
+            ("oid", Oid),
+            ("relname", Name),
+            ("relnamespace", Oid),
+            ("reltype", Oid),
+            ("reloftype", Oid),
+            ("relowner", Oid),
+            ("relam", Oid),
+            ("relfilenode", Oid),
+            ("reltablespace", Oid),
+            ("relpages", Int4),
+            ("reltuples", Float4),
+            ("relallvisible", Int4),
+            ("reltoastrelid", Oid),
+            ("relhasindex", Bool),
+            ("relisshared", Bool),
+            ("relpersistence", Char),
+            ("relkind", Char),
+            ("relnatts", Int2),
+            ("relchecks", Int2),
+            ("relhasrules", Bool),
+            ("relhastriggers", Bool),
+            ("relhassubclass", Bool),
+            ("relrowsecurity", Bool),
+            ("relforcerowsecurity", Bool),
+            ("relispopulated", Bool),
+            ("relreplident", Char),
+            ("relispartition", Bool),
+            ("relrewrite", Oid),
+            ("relfrozenxid", Int8),
+            ("relminmxid", Int8),
+            ("relacl", TextArray),
+            ("reloptions", TextArray),
+            ("relpartbound", Text),
+        ],
+    ),
+    table(
+        "pg_attribute",
+        1249,
+        &[
+            ("attrelid", Oid),
+            ("attname", Name),
+            ("atttypid", Oid),
+            ("attstattarget", Int4),
+            ("attlen", Int2),
+            ("attnum", Int2),
+            ("attndims", Int4),
+            ("attcacheoff", Int4),
+            ("atttypmod", Int4),
+            ("attbyval", Bool),
+            ("attalign", Char),
+            ("attstorage", Char),
+            ("attcompression", Char),
+            ("attnotnull", Bool),
+            ("atthasdef", Bool),
+            ("atthasmissing", Bool),
+            ("attidentity", Char),
+            ("attgenerated", Char),
+            ("attisdropped", Bool),
+            ("attislocal", Bool),
+            ("attinhcount", Int4),
+            ("attcollation", Oid),
+            ("attacl", TextArray),
+            ("attoptions", TextArray),
+            ("attfdwoptions", TextArray),
+            ("attmissingval", Text),
+        ],
+    ),
+    table(
+        "pg_type",
+        1247,
+        &[
+            ("oid", Oid),
+            ("typname", Name),
+            ("typnamespace", Oid),
+            ("typowner", Oid),
+            ("typlen", Int2),
+            ("typbyval", Bool),
+            ("typtype", Char),
+            ("typcategory", Char),
+            ("typispreferred", Bool),
+            ("typisdefined", Bool),
+            ("typdelim", Char),
+            ("typrelid", Oid),
+            ("typsubscript", RegProc),
+            ("typelem", Oid),
+            ("typarray", Oid),
+            ("typinput", RegProc),
+            ("typoutput", RegProc),
+            ("typreceive", RegProc),
+            ("typsend", RegProc),
+            ("typmodin", RegProc),
+            ("typmodout", RegProc),
+            ("typanalyze", RegProc),
+            ("typalign", Char),
+            ("typstorage", Char),
+            ("typnotnull", Bool),
+            ("typbasetype", Oid),
+            ("typtypmod", Int4),
+            ("typndims", Int4),
+            ("typcollation", Oid),
+            ("typdefaultbin", Text),
+            ("typdefault", Text),
+            ("typacl", TextArray),
+        ],
+    ),
+    table(
+        "pg_proc",
+        1255,
+        &[
+            ("oid", Oid),
+            ("proname", Name),
+            ("pronamespace", Oid),
+            ("proowner", Oid),
+            ("prolang", Oid),
+            ("procost", Float4),
+            ("prorows", Float4),
+            ("provariadic", Oid),
+            ("prosupport", RegProc),
+            ("prokind", Char),
+            ("prosecdef", Bool),
+            ("proleakproof", Bool),
+            ("proisstrict", Bool),
+            ("proretset", Bool),
+            ("provolatile", Char),
+            ("proparallel", Char),
+            ("pronargs", Int2),
+            ("pronargdefaults", Int2),
+            ("prorettype", Oid),
+            ("proargtypes", OidVector),
+            ("proallargtypes", OidArray),
+            ("proargmodes", CharArray),
+            ("proargnames", TextArray),
+            ("proargdefaults", Text),
+            ("protrftypes", OidArray),
+            ("prosrc", Text),
+            ("probin", Text),
+            ("prosqlbody", Text),
+            ("proconfig", TextArray),
+            ("proacl", TextArray),
+        ],
+    ),
+    table(
+        "pg_range",
+        3541,
+        &[
+            ("rngtypid", Oid),
+            ("rngsubtype", Oid),
+            ("rngmultitypid", Oid),
+            ("rngcollation", Oid),
+            ("rngsubopc", Oid),
+            ("rngcanonical", RegProc),
+            ("rngsubdiff", RegProc),
+        ],
+    ),
+    table(
+        "pg_enum",
+        3501,
+        &[
+            ("oid", Oid),
+            ("enumtypid", Oid),
+            ("enumsortorder", Float4),
+            ("enumlabel", Name),
+        ],
+    ),
+    table(
+        "pg_database",
+        1262,
+        &[
+            ("oid", Oid),
+            ("datname", Name),
+            ("datdba", Oid),
+            ("encoding", Int4),
+            ("datlocprovider", Char),
+            ("datistemplate", Bool),
+            ("datallowconn", Bool),
+            ("datconnlimit", Int4),
+            ("datfrozenxid", Int8),
+            ("datminmxid", Int8),
+            ("dattablespace", Oid),
+            ("datcollate", Text),
+            ("datctype", Text),
+            ("daticulocale", Text),
+            ("daticurules", Text),
+            ("datcollversion", Text),
+            ("datacl", TextArray),
+        ],
+    ),
+    view(
+        "pg_roles",
+        12001,
+        &[
+            ("rolname", Name),
+            ("rolsuper", Bool),
+            ("rolinherit", Bool),
+            ("rolcreaterole", Bool),
+            ("rolcreatedb", Bool),
+            ("rolcanlogin", Bool),
+            ("rolreplication", Bool),
+            ("rolconnlimit", Int4),
+            ("rolpassword", Text),
+            ("rolvaliduntil", Timestamptz),
+            ("rolbypassrls", Bool),
+            ("rolconfig", TextArray),
+            ("oid", Oid),
+        ],
+    ),
+    view(
+        "pg_user",
+        12002,
+        &[
+            ("usename", Name),
+            ("usesysid", Oid),
+            ("usecreatedb", Bool),
+            ("usesuper", Bool),
+            ("userepl", Bool),
+            ("usebypassrls", Bool),
+            ("passwd", Text),
+            ("valuntil", Timestamptz),
+            ("useconfig", TextArray),
+        ],
+    ),
+    table(
+        "pg_authid",
+        1260,
+        &[
+            ("oid", Oid),
+            ("rolname", Name),
+            ("rolsuper", Bool),
+            ("rolinherit", Bool),
+            ("rolcreaterole", Bool),
+            ("rolcreatedb", Bool),
+            ("rolcanlogin", Bool),
+            ("rolreplication", Bool),
+            ("rolbypassrls", Bool),
+            ("rolconnlimit", Int4),
+            ("rolpassword", Text),
+            ("rolvaliduntil", Timestamptz),
+        ],
+    ),
+    table(
+        "pg_auth_members",
+        1261,
+        &[
+            ("oid", Oid),
+            ("roleid", Oid),
+            ("member", Oid),
+            ("grantor", Oid),
+            ("admin_option", Bool),
+            ("inherit_option", Bool),
+            ("set_option", Bool),
+        ],
+    ),
+    table(
+        "pg_description",
+        2609,
+        &[
+            ("objoid", Oid),
+            ("classoid", Oid),
+            ("objsubid", Int4),
+            ("description", Text),
+        ],
+    ),
+    table(
+        "pg_shdescription",
+        2396,
+        &[("objoid", Oid), ("classoid", Oid), ("description", Text)],
+    ),
+    view(
+        "pg_views",
+        12003,
+        &[
+            ("schemaname", Name),
+            ("viewname", Name),
+            ("viewowner", Name),
+            ("definition", Text),
+        ],
+    ),
+    view(
+        "pg_tables",
+        12004,
+        &[
+            ("schemaname", Name),
+            ("tablename", Name),
+            ("tableowner", Name),
+            ("tablespace", Name),
+            ("hasindexes", Bool),
+            ("hasrules", Bool),
+            ("hastriggers", Bool),
+            ("rowsecurity", Bool),
+        ],
+    ),
+    view(
+        "pg_matviews",
+        12005,
+        &[
+            ("schemaname", Name),
+            ("matviewname", Name),
+            ("matviewowner", Name),
+            ("tablespace", Name),
+            ("hasindexes", Bool),
+            ("ispopulated", Bool),
+            ("definition", Text),
+        ],
+    ),
+    view(
+        "pg_settings",
+        12006,
+        &[
+            ("name", Text),
+            ("setting", Text),
+            ("unit", Text),
+            ("category", Text),
+            ("short_desc", Text),
+            ("extra_desc", Text),
+            ("context", Text),
+            ("vartype", Text),
+            ("source", Text),
+            ("min_val", Text),
+            ("max_val", Text),
+            ("enumvals", TextArray),
+            ("boot_val", Text),
+            ("reset_val", Text),
+            ("sourcefile", Text),
+            ("sourceline", Int4),
+            ("pending_restart", Bool),
+        ],
+    ),
+    view(
+        "pg_stat_user_tables",
+        12007,
+        &[
+            ("relid", Oid),
+            ("schemaname", Name),
+            ("relname", Name),
+            ("seq_scan", Int8),
+            ("seq_tup_read", Int8),
+            ("idx_scan", Int8),
+            ("idx_tup_fetch", Int8),
+            ("n_tup_ins", Int8),
+            ("n_tup_upd", Int8),
+            ("n_tup_del", Int8),
+            ("n_tup_hot_upd", Int8),
+            ("n_live_tup", Int8),
+            ("n_dead_tup", Int8),
+            ("n_mod_since_analyze", Int8),
+            ("n_ins_since_vacuum", Int8),
+            ("last_vacuum", Timestamptz),
+            ("last_autovacuum", Timestamptz),
+            ("last_analyze", Timestamptz),
+            ("last_autoanalyze", Timestamptz),
+            ("vacuum_count", Int8),
+            ("autovacuum_count", Int8),
+            ("analyze_count", Int8),
+            ("autoanalyze_count", Int8),
+        ],
+    ),
+    view(
+        "pg_indexes",
+        12008,
+        &[
+            ("schemaname", Name),
+            ("tablename", Name),
+            ("indexname", Name),
+            ("tablespace", Name),
+            ("indexdef", Text),
+        ],
+    ),
+    table(
+        "pg_am",
+        2601,
+        &[
+            ("oid", Oid),
+            ("amname", Name),
+            ("amhandler", RegProc),
+            ("amtype", Char),
+        ],
+    ),
+    table(
+        "pg_extension",
+        3079,
+        &[
+            ("oid", Oid),
+            ("extname", Name),
+            ("extowner", Oid),
+            ("extnamespace", Oid),
+            ("extrelocatable", Bool),
+            ("extversion", Text),
+            ("extconfig", OidArray),
+            ("extcondition", TextArray),
+        ],
+    ),
+    table(
+        "pg_tablespace",
+        1213,
+        &[
+            ("oid", Oid),
+            ("spcname", Name),
+            ("spcowner", Oid),
+            ("spcacl", TextArray),
+            ("spcoptions", TextArray),
+        ],
+    ),
+    table(
+        "pg_collation",
+        3456,
+        &[
+            ("oid", Oid),
+            ("collname", Name),
+            ("collnamespace", Oid),
+            ("collowner", Oid),
+            ("collprovider", Char),
+            ("collisdeterministic", Bool),
+            ("collencoding", Int4),
+            ("collcollate", Text),
+            ("collctype", Text),
+            ("colliculocale", Text),
+            ("collicurules", Text),
+            ("collversion", Text),
+        ],
+    ),
+    table(
+        "pg_index",
+        2610,
+        &[
+            ("indexrelid", Oid),
+            ("indrelid", Oid),
+            ("indnatts", Int2),
+            ("indnkeyatts", Int2),
+            ("indisunique", Bool),
+            ("indnullsnotdistinct", Bool),
+            ("indisprimary", Bool),
+            ("indisexclusion", Bool),
+            ("indimmediate", Bool),
+            ("indisclustered", Bool),
+            ("indisvalid", Bool),
+            ("indcheckxmin", Bool),
+            ("indisready", Bool),
+            ("indislive", Bool),
+            ("indisreplident", Bool),
+            ("indkey", Int2Vector),
+            ("indcollation", OidVector),
+            ("indclass", OidVector),
+            ("indoption", Int2Vector),
+            ("indexprs", Text),
+            ("indpred", Text),
+        ],
+    ),
+    table(
+        "pg_constraint",
+        2606,
+        &[
+            ("oid", Oid),
+            ("conname", Name),
+            ("connamespace", Oid),
+            ("contype", Char),
+            ("condeferrable", Bool),
+            ("condeferred", Bool),
+            ("convalidated", Bool),
+            ("conrelid", Oid),
+            ("contypid", Oid),
+            ("conindid", Oid),
+            ("conparentid", Oid),
+            ("confrelid", Oid),
+            ("confupdtype", Char),
+            ("confdeltype", Char),
+            ("confmatchtype", Char),
+            ("conislocal", Bool),
+            ("coninhcount", Int4),
+            ("connoinherit", Bool),
+            ("conkey", Int2Array),
+            ("confkey", Int2Array),
+            ("conpfeqop", OidArray),
+            ("conppeqop", OidArray),
+            ("conffeqop", OidArray),
+            ("confdelsetcols", Int2Array),
+            ("conexclop", OidArray),
+            ("conbin", Text),
+        ],
+    ),
+    table(
+        "pg_attrdef",
+        2604,
+        &[
+            ("oid", Oid),
+            ("adrelid", Oid),
+            ("adnum", Int2),
+            ("adbin", Text),
+        ],
+    ),
+    table(
+        "pg_sequence",
+        2224,
+        &[
+            ("seqrelid", Oid),
+            ("seqtypid", Oid),
+            ("seqstart", Int8),
+            ("seqincrement", Int8),
+            ("seqmax", Int8),
+            ("seqmin", Int8),
+            ("seqcache", Int8),
+            ("seqcycle", Bool),
+        ],
+    ),
+    table(
+        "pg_inherits",
+        2611,
+        &[
+            ("inhrelid", Oid),
+            ("inhparent", Oid),
+            ("inhseqno", Int4),
+            ("inhdetachpending", Bool),
+        ],
+    ),
+    table(
+        "pg_depend",
+        2608,
+        &[
+            ("classid", Oid),
+            ("objid", Oid),
+            ("objsubid", Int4),
+            ("refclassid", Oid),
+            ("refobjid", Oid),
+            ("refobjsubid", Int4),
+            ("deptype", Char),
+        ],
+    ),
+    table(
+        "pg_policy",
+        3256,
+        &[
+            ("oid", Oid),
+            ("polname", Name),
+            ("polrelid", Oid),
+            ("polcmd", Char),
+            ("polpermissive", Bool),
+            ("polroles", OidArray),
+            ("polqual", Text),
+            ("polwithcheck", Text),
+        ],
+    ),
+    table(
+        "pg_statistic_ext",
+        3381,
+        &[
+            ("oid", Oid),
+            ("stxrelid", Oid),
+            ("stxname", Name),
+            ("stxnamespace", Oid),
+            ("stxowner", Oid),
+            ("stxstattarget", Int4),
+            ("stxkeys", Int2Vector),
+            ("stxkind", CharArray),
+            ("stxexprs", Text),
+        ],
+    ),
+    table(
+        "pg_publication",
+        6104,
+        &[
+            ("oid", Oid),
+            ("pubname", Name),
+            ("pubowner", Oid),
+            ("puballtables", Bool),
+            ("pubinsert", Bool),
+            ("pubupdate", Bool),
+            ("pubdelete", Bool),
+            ("pubtruncate", Bool),
+            ("pubviaroot", Bool),
+        ],
+    ),
+    table(
+        "pg_publication_rel",
+        6106,
+        &[
+            ("oid", Oid),
+            ("prpubid", Oid),
+            ("prrelid", Oid),
+            ("prqual", Text),
+            ("prattrs", Int2Vector),
+        ],
+    ),
+    table(
+        "pg_publication_namespace",
+        6237,
+        &[("oid", Oid), ("pnpubid", Oid), ("pnnspid", Oid)],
+    ),
+    table(
+        "pg_trigger",
+        2620,
+        &[
+            ("oid", Oid),
+            ("tgrelid", Oid),
+            ("tgparentid", Oid),
+            ("tgname", Name),
+            ("tgfoid", Oid),
+            ("tgtype", Int2),
+            ("tgenabled", Char),
+            ("tgisinternal", Bool),
+            ("tgconstrrelid", Oid),
+            ("tgconstrindid", Oid),
+            ("tgconstraint", Oid),
+            ("tgdeferrable", Bool),
+            ("tginitdeferred", Bool),
+            ("tgnargs", Int2),
+            ("tgattr", Int2Vector),
+            ("tgargs", Text),
+            ("tgqual", Text),
+            ("tgoldtable", Name),
+            ("tgnewtable", Name),
+        ],
+    ),
+    table(
+        "pg_rewrite",
+        2618,
+        &[
+            ("oid", Oid),
+            ("rulename", Name),
+            ("ev_class", Oid),
+            ("ev_type", Char),
+            ("ev_enabled", Char),
+            ("is_instead", Bool),
+            ("ev_qual", Text),
+            ("ev_action", Text),
+        ],
+    ),
+    table(
+        "pg_foreign_table",
+        3118,
+        &[
+            ("ftrelid", Oid),
+            ("ftserver", Oid),
+            ("ftoptions", TextArray),
+        ],
+    ),
+    table(
+        "pg_foreign_server",
+        1417,
+        &[
+            ("oid", Oid),
+            ("srvname", Name),
+            ("srvowner", Oid),
+            ("srvfdw", Oid),
+            ("srvtype", Text),
+            ("srvversion", Text),
+            ("srvacl", TextArray),
+            ("srvoptions", TextArray),
+        ],
+    ),
+    table(
+        "pg_foreign_data_wrapper",
+        2328,
+        &[
+            ("oid", Oid),
+            ("fdwname", Name),
+            ("fdwowner", Oid),
+            ("fdwhandler", Oid),
+            ("fdwvalidator", Oid),
+            ("fdwacl", TextArray),
+            ("fdwoptions", TextArray),
+        ],
+    ),
+    table(
+        "pg_partitioned_table",
+        3350,
+        &[
+            ("partrelid", Oid),
+            ("partstrat", Char),
+            ("partnatts", Int2),
+            ("partdefid", Oid),
+            ("partattrs", Int2Vector),
+        ],
+    ),
+    table(
+        "pg_event_trigger",
+        3466,
+        &[
+            ("oid", Oid),
+            ("evtname", Name),
+            ("evtevent", Name),
+            ("evtowner", Oid),
+            ("evtfoid", Oid),
+            ("evtenabled", Char),
+            ("evttags", TextArray),
+        ],
+    ),
+    table(
+        "pg_operator",
+        2617,
+        &[
+            ("oid", Oid),
+            ("oprname", Name),
+            ("oprnamespace", Oid),
+            ("oprowner", Oid),
+            ("oprkind", Char),
+            ("oprcanmerge", Bool),
+            ("oprcanhash", Bool),
+            ("oprleft", Oid),
+            ("oprright", Oid),
+            ("oprresult", Oid),
+            ("oprcom", Oid),
+            ("oprnegate", Oid),
+            ("oprcode", RegProc),
+        ],
+    ),
+    table(
+        "pg_opclass",
+        2616,
+        &[
+            ("oid", Oid),
+            ("opcmethod", Oid),
+            ("opcname", Name),
+            ("opcnamespace", Oid),
+            ("opcowner", Oid),
+            ("opcfamily", Oid),
+            ("opcintype", Oid),
+            ("opcdefault", Bool),
+            ("opckeytype", Oid),
+        ],
+    ),
+    table(
+        "pg_cast",
+        2605,
+        &[
+            ("oid", Oid),
+            ("castsource", Oid),
+            ("casttarget", Oid),
+            ("castfunc", Oid),
+            ("castcontext", Char),
+            ("castmethod", Char),
+        ],
+    ),
+    table(
+        "pg_language",
+        2612,
+        &[
+            ("oid", Oid),
+            ("lanname", Name),
+            ("lanowner", Oid),
+            ("lanispl", Bool),
+            ("lanpltrusted", Bool),
+            ("lanplcallfoid", Oid),
+            ("laninline", Oid),
+            ("lanvalidator", Oid),
+            ("lanacl", TextArray),
+        ],
+    ),
+    table(
+        "pg_conversion",
+        2607,
+        &[
+            ("oid", Oid),
+            ("conname", Name),
+            ("connamespace", Oid),
+            ("conowner", Oid),
+            ("conforencoding", Int4),
+            ("contoencoding", Int4),
+            ("conproc", RegProc),
+            ("condefault", Bool),
+        ],
+    ),
+    table(
+        "pg_default_acl",
+        826,
+        &[
+            ("oid", Oid),
+            ("defaclrole", Oid),
+            ("defaclnamespace", Oid),
+            ("defaclobjtype", Char),
+            ("defaclacl", TextArray),
+        ],
+    ),
+    table(
+        "pg_init_privs",
+        3394,
+        &[
+            ("objoid", Oid),
+            ("classoid", Oid),
+            ("objsubid", Int4),
+            ("privtype", Char),
+            ("initprivs", TextArray),
+        ],
+    ),
+    table(
+        "pg_seclabel",
+        3596,
+        &[
+            ("objoid", Oid),
+            ("classoid", Oid),
+            ("objsubid", Int4),
+            ("provider", Text),
+            ("label", Text),
+        ],
+    ),
+    table(
+        "pg_aggregate",
+        2600,
+        &[
+            ("aggfnoid", RegProc),
+            ("aggkind", Char),
+            ("aggnumdirectargs", Int2),
+            ("aggtransfn", RegProc),
+            ("aggfinalfn", RegProc),
+            ("aggtranstype", Oid),
+            ("agginitval", Text),
+        ],
+    ),
+    view(
+        "pg_stat_activity",
+        12009,
+        &[
+            ("datid", Oid),
+            ("datname", Name),
+            ("pid", Int4),
+            ("usesysid", Oid),
+            ("usename", Name),
+            ("application_name", Text),
+            ("client_addr", Text),
+            ("client_port", Int4),
+            ("backend_start", Timestamptz),
+            ("query_start", Timestamptz),
+            ("state", Text),
+            ("query", Text),
+        ],
+    ),
+    view(
+        "pg_locks",
+        12010,
+        &[
+            ("locktype", Text),
+            ("database", Oid),
+            ("relation", Oid),
+            ("pid", Int4),
+            ("mode", Text),
+            ("granted", Bool),
+        ],
+    ),
+    view(
+        "pg_timezone_names",
+        12011,
+        &[
+            ("name", Text),
+            ("abbrev", Text),
+            ("utc_offset", Text),
+            ("is_dst", Bool),
+        ],
+    ),
 ];
 
-/// Whether `name` is a table of `pg_catalog`.
+/// The definition of `pg_catalog` relation `name`.
+pub(crate) fn table_def(name: &str) -> Option<&'static TableDef> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// Whether `name` is a relation of `pg_catalog`.
 pub(crate) fn is_catalog_table(name: &str) -> bool {
-    TABLE_NAMES.contains(&name)
+    table_def(name).is_some()
 }
 
 /// `text[]`.
 pub(crate) fn text_array() -> DataType {
-    DataType::List(Arc::new(Field::new_list_field(TEXT, true)))
-}
-
-fn oid(v: i64) -> ScalarValue {
-    ScalarValue::Int64(Some(v))
-}
-fn text(v: &str) -> ScalarValue {
-    ScalarValue::Utf8(Some(v.to_string()))
-}
-fn opt_text(v: Option<&str>) -> ScalarValue {
-    ScalarValue::Utf8(v.map(str::to_string))
-}
-fn null_text() -> ScalarValue {
-    ScalarValue::Utf8(None)
-}
-fn boolean(v: bool) -> ScalarValue {
-    ScalarValue::Boolean(Some(v))
-}
-fn int2(v: i16) -> ScalarValue {
-    ScalarValue::Int16(Some(v))
-}
-fn int4(v: i32) -> ScalarValue {
-    ScalarValue::Int32(Some(v))
-}
-
-/// Builds a batch from column definitions and rows of matching values.
-fn batch(
-    columns: &[(&str, DataType)],
-    rows: Vec<Vec<ScalarValue>>,
-) -> Result<RecordBatch, EngineError> {
-    let schema = Arc::new(Schema::new(
-        columns
-            .iter()
-            .map(|(name, t)| Field::new(*name, t.clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    if rows.is_empty() {
-        return Ok(RecordBatch::new_empty(schema));
-    }
-    let arrays = (0..columns.len())
-        .map(|i| {
-            ScalarValue::iter_to_array(rows.iter().map(|row| {
-                row.get(i)
-                    .cloned()
-                    .unwrap_or_else(|| ScalarValue::Utf8(None))
-            }))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(RecordBatch::try_new(schema, arrays).map_err(DataFusionError::from)?)
-}
-
-/// Every `pg_catalog` table, by name, with its rows for this state.
-pub(crate) fn catalog_tables(
-    state: &CatalogState,
-) -> Result<Vec<(&'static str, RecordBatch)>, EngineError> {
-    Ok(vec![
-        ("pg_namespace", pg_namespace(state)?),
-        ("pg_class", pg_class(state)?),
-        ("pg_attribute", pg_attribute(state)?),
-        ("pg_type", pg_type()?),
-        ("pg_database", pg_database()?),
-        ("pg_roles", pg_roles(state)?),
-        ("pg_user", pg_user(state)?),
-        ("pg_description", pg_description(state)?),
-        ("pg_views", pg_views(state)?),
-        ("pg_am", pg_am()?),
-        (
-            "pg_index",
-            empty(&[
-                ("indexrelid", OID),
-                ("indrelid", OID),
-                ("indnatts", INT2),
-                ("indnkeyatts", INT2),
-                ("indisunique", BOOL),
-                ("indisprimary", BOOL),
-                ("indisexclusion", BOOL),
-                ("indimmediate", BOOL),
-                ("indisclustered", BOOL),
-                ("indisvalid", BOOL),
-                ("indisreplident", BOOL),
-                ("indkey", TEXT),
-                ("indexprs", TEXT),
-                ("indpred", TEXT),
-            ])?,
-        ),
-        (
-            "pg_constraint",
-            empty(&[
-                ("oid", OID),
-                ("conname", TEXT),
-                ("connamespace", OID),
-                ("contype", TEXT),
-                ("condeferrable", BOOL),
-                ("condeferred", BOOL),
-                ("convalidated", BOOL),
-                ("conrelid", OID),
-                ("contypid", OID),
-                ("conindid", OID),
-                ("conparentid", OID),
-                ("confrelid", OID),
-                ("conislocal", BOOL),
-                ("connoinherit", BOOL),
-                ("conkey", TEXT),
-                ("confkey", TEXT),
-            ])?,
-        ),
-        (
-            "pg_attrdef",
-            empty(&[
-                ("oid", OID),
-                ("adrelid", OID),
-                ("adnum", INT2),
-                ("adbin", TEXT),
-            ])?,
-        ),
-        (
-            "pg_inherits",
-            empty(&[
-                ("inhrelid", OID),
-                ("inhparent", OID),
-                ("inhseqno", INT4),
-                ("inhdetachpending", BOOL),
-            ])?,
-        ),
-        (
-            "pg_policy",
-            empty(&[
-                ("oid", OID),
-                ("polname", TEXT),
-                ("polrelid", OID),
-                ("polcmd", TEXT),
-                ("polpermissive", BOOL),
-                ("polroles", TEXT),
-                ("polqual", TEXT),
-                ("polwithcheck", TEXT),
-            ])?,
-        ),
-        (
-            "pg_statistic_ext",
-            empty(&[
-                ("oid", OID),
-                ("stxrelid", OID),
-                ("stxname", TEXT),
-                ("stxnamespace", OID),
-                ("stxowner", OID),
-                ("stxstattarget", INT4),
-                ("stxkeys", TEXT),
-                ("stxkind", TEXT),
-                ("stxexprs", TEXT),
-            ])?,
-        ),
-        (
-            "pg_publication",
-            empty(&[
-                ("oid", OID),
-                ("pubname", TEXT),
-                ("pubowner", OID),
-                ("puballtables", BOOL),
-                ("pubinsert", BOOL),
-                ("pubupdate", BOOL),
-                ("pubdelete", BOOL),
-                ("pubtruncate", BOOL),
-                ("pubviaroot", BOOL),
-            ])?,
-        ),
-        (
-            "pg_publication_rel",
-            empty(&[
-                ("oid", OID),
-                ("prpubid", OID),
-                ("prrelid", OID),
-                ("prqual", TEXT),
-                ("prattrs", TEXT),
-            ])?,
-        ),
-        (
-            "pg_trigger",
-            empty(&[
-                ("oid", OID),
-                ("tgrelid", OID),
-                ("tgparentid", OID),
-                ("tgname", TEXT),
-                ("tgfoid", OID),
-                ("tgtype", INT2),
-                ("tgenabled", TEXT),
-                ("tgisinternal", BOOL),
-            ])?,
-        ),
-        (
-            "pg_rewrite",
-            empty(&[
-                ("oid", OID),
-                ("rulename", TEXT),
-                ("ev_class", OID),
-                ("ev_type", TEXT),
-                ("ev_enabled", TEXT),
-                ("is_instead", BOOL),
-                ("ev_qual", TEXT),
-                ("ev_action", TEXT),
-            ])?,
-        ),
-        (
-            "pg_collation",
-            empty(&[
-                ("oid", OID),
-                ("collname", TEXT),
-                ("collnamespace", OID),
-                ("collowner", OID),
-                ("collprovider", TEXT),
-                ("collisdeterministic", BOOL),
-                ("collencoding", INT4),
-                ("collcollate", TEXT),
-                ("collctype", TEXT),
-            ])?,
-        ),
-        (
-            "pg_foreign_table",
-            empty(&[("ftrelid", OID), ("ftserver", OID), ("ftoptions", TEXT)])?,
-        ),
-        (
-            "pg_partitioned_table",
-            empty(&[
-                ("partrelid", OID),
-                ("partstrat", TEXT),
-                ("partnatts", INT2),
-                ("partdefid", OID),
-                ("partattrs", TEXT),
-            ])?,
-        ),
-    ])
-}
-
-fn empty(columns: &[(&str, DataType)]) -> Result<RecordBatch, EngineError> {
-    batch(columns, Vec::new())
-}
-
-fn pg_namespace(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let rows = state
-        .namespaces
-        .iter()
-        .map(|(o, name)| vec![oid(*o), text(name), oid(USER_OID), null_text()])
-        .collect();
-    batch(
-        &[
-            ("oid", OID),
-            ("nspname", TEXT),
-            ("nspowner", OID),
-            ("nspacl", TEXT),
-        ],
-        rows,
-    )
-}
-
-fn pg_class(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let columns = [
-        ("oid", OID),
-        ("relname", TEXT),
-        ("relnamespace", OID),
-        ("reltype", OID),
-        ("reloftype", OID),
-        ("relowner", OID),
-        ("relam", OID),
-        ("relfilenode", OID),
-        ("reltablespace", OID),
-        ("relpages", INT4),
-        ("reltuples", DataType::Float32),
-        ("relallvisible", INT4),
-        ("reltoastrelid", OID),
-        ("relhasindex", BOOL),
-        ("relisshared", BOOL),
-        ("relpersistence", TEXT),
-        ("relkind", TEXT),
-        ("relnatts", INT2),
-        ("relchecks", INT2),
-        ("relhasrules", BOOL),
-        ("relhastriggers", BOOL),
-        ("relhassubclass", BOOL),
-        ("relrowsecurity", BOOL),
-        ("relforcerowsecurity", BOOL),
-        ("relispopulated", BOOL),
-        ("relreplident", TEXT),
-        ("relispartition", BOOL),
-        ("relrewrite", OID),
-        ("relacl", TEXT),
-        ("reloptions", text_array()),
-        ("relpartbound", TEXT),
-    ];
-    let rows = state
-        .relations
-        .iter()
-        .map(|r| {
-            let table = r.kind == "r";
-            Ok(vec![
-                oid(r.oid),
-                text(&r.name),
-                oid(state.namespace_oid(r.namespace).unwrap_or(0)),
-                oid(0),
-                oid(0),
-                oid(USER_OID),
-                oid(if table { 2 } else { 0 }),
-                oid(0),
-                oid(0),
-                int4(0),
-                ScalarValue::Float32(Some(-1.0)),
-                int4(0),
-                oid(0),
-                boolean(false),
-                boolean(false),
-                text("p"),
-                text(r.kind),
-                int2(i16::try_from(r.columns.len()).unwrap_or(i16::MAX)),
-                int2(0),
-                boolean(false),
-                boolean(false),
-                boolean(false),
-                boolean(false),
-                boolean(false),
-                boolean(true),
-                text(if table { "d" } else { "n" }),
-                boolean(false),
-                oid(0),
-                null_text(),
-                ScalarValue::try_from(text_array())?,
-                null_text(),
-            ])
-        })
-        .collect::<Result<_, EngineError>>()?;
-    batch(&columns, rows)
-}
-
-fn attnum(index: usize) -> i16 {
-    i16::try_from(index + 1).unwrap_or(i16::MAX)
-}
-
-fn pg_attribute(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let columns = [
-        ("attrelid", OID),
-        ("attname", TEXT),
-        ("atttypid", OID),
-        ("attstattarget", INT4),
-        ("attlen", INT2),
-        ("attnum", INT2),
-        ("attndims", INT4),
-        ("attcacheoff", INT4),
-        ("atttypmod", INT4),
-        ("attbyval", BOOL),
-        ("attalign", TEXT),
-        ("attstorage", TEXT),
-        ("attcompression", TEXT),
-        ("attnotnull", BOOL),
-        ("atthasdef", BOOL),
-        ("atthasmissing", BOOL),
-        ("attidentity", TEXT),
-        ("attgenerated", TEXT),
-        ("attisdropped", BOOL),
-        ("attislocal", BOOL),
-        ("attinhcount", INT4),
-        ("attcollation", OID),
-        ("attacl", TEXT),
-        ("attoptions", TEXT),
-        ("attfdwoptions", TEXT),
-    ];
-    let mut rows = Vec::new();
-    for relation in &state.relations {
-        for (i, column) in relation.columns.iter().enumerate() {
-            let type_oid = type_oid(&column.data_type);
-            let base = BASE_TYPES.iter().find(|t| t.oid == type_oid);
-            let len = base.map_or(-1, |t| t.len);
-            let collatable = base.is_some_and(|t| t.category == "S");
-            rows.push(vec![
-                oid(relation.oid),
-                text(&column.name),
-                oid(type_oid),
-                int4(-1),
-                int2(len),
-                int2(attnum(i)),
-                int4(0),
-                int4(-1),
-                int4(-1),
-                boolean(len > 0 && len <= 8),
-                text(if len == 8 { "d" } else { "i" }),
-                text(if len < 0 { "x" } else { "p" }),
-                text(""),
-                // PostgreSQL reports view columns as nullable whatever they hold.
-                boolean(relation.kind == "r" && !column.nullable),
-                boolean(false),
-                boolean(false),
-                text(""),
-                text(""),
-                boolean(false),
-                boolean(true),
-                int4(0),
-                oid(if collatable { 100 } else { 0 }),
-                null_text(),
-                null_text(),
-                null_text(),
-            ]);
-        }
-    }
-    batch(&columns, rows)
-}
-
-fn pg_type() -> Result<RecordBatch, EngineError> {
-    let columns = [
-        ("oid", OID),
-        ("typname", TEXT),
-        ("typnamespace", OID),
-        ("typowner", OID),
-        ("typlen", INT2),
-        ("typbyval", BOOL),
-        ("typtype", TEXT),
-        ("typcategory", TEXT),
-        ("typispreferred", BOOL),
-        ("typisdefined", BOOL),
-        ("typdelim", TEXT),
-        ("typrelid", OID),
-        ("typelem", OID),
-        ("typarray", OID),
-        ("typinput", TEXT),
-        ("typoutput", TEXT),
-        ("typreceive", TEXT),
-        ("typsend", TEXT),
-        ("typnotnull", BOOL),
-        ("typbasetype", OID),
-        ("typtypmod", INT4),
-        ("typndims", INT4),
-        ("typcollation", OID),
-        ("typdefault", TEXT),
-    ];
-    let mut rows = Vec::new();
-    for t in BASE_TYPES {
-        let collation = if t.category == "S" { 100 } else { 0 };
-        let row = |oid_v: i64, name: String, len: i16, category: &str, elem: i64, array: i64| {
-            vec![
-                oid(oid_v),
-                text(&name),
-                oid(11),
-                oid(USER_OID),
-                int2(len),
-                boolean(len > 0 && len <= 8),
-                text("b"),
-                text(category),
-                boolean(false),
-                boolean(true),
-                text(","),
-                oid(0),
-                oid(elem),
-                oid(array),
-                text(&format!("{}in", name.trim_start_matches('_'))),
-                text(&format!("{}out", name.trim_start_matches('_'))),
-                text(&format!("{}recv", name.trim_start_matches('_'))),
-                text(&format!("{}send", name.trim_start_matches('_'))),
-                boolean(false),
-                oid(0),
-                int4(-1),
-                int4(0),
-                oid(collation),
-                null_text(),
-            ]
-        };
-        rows.push(row(
-            t.oid,
-            t.name.to_string(),
-            t.len,
-            t.category,
-            0,
-            t.array,
-        ));
-        rows.push(row(t.array, format!("_{}", t.name), -1, "A", t.oid, 0));
-    }
-    batch(&columns, rows)
-}
-
-fn pg_database() -> Result<RecordBatch, EngineError> {
-    let columns = [
-        ("oid", OID),
-        ("datname", TEXT),
-        ("datdba", OID),
-        ("encoding", INT4),
-        ("datlocprovider", TEXT),
-        ("datistemplate", BOOL),
-        ("datallowconn", BOOL),
-        ("datconnlimit", INT4),
-        ("datcollate", TEXT),
-        ("datctype", TEXT),
-        ("daticulocale", TEXT),
-        ("daticurules", TEXT),
-        ("datcollversion", TEXT),
-        ("datacl", text_array()),
-    ];
-    let rows = vec![vec![
-        oid(DATABASE_OID),
-        text(DATABASE_NAME),
-        oid(USER_OID),
-        int4(6),
-        text("c"),
-        boolean(false),
-        boolean(true),
-        int4(-1),
-        text("C.UTF-8"),
-        text("C.UTF-8"),
-        null_text(),
-        null_text(),
-        null_text(),
-        // `datacl` is NULL (default privileges), as in a fresh PostgreSQL database.
-        ScalarValue::try_from(&columns[13].1)?,
-    ]];
-    batch(&columns, rows)
-}
-
-fn pg_roles(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let columns = [
-        ("oid", OID),
-        ("rolname", TEXT),
-        ("rolsuper", BOOL),
-        ("rolinherit", BOOL),
-        ("rolcreaterole", BOOL),
-        ("rolcreatedb", BOOL),
-        ("rolcanlogin", BOOL),
-        ("rolreplication", BOOL),
-        ("rolconnlimit", INT4),
-        ("rolpassword", TEXT),
-        ("rolvaliduntil", TEXT),
-        ("rolbypassrls", BOOL),
-        ("rolconfig", TEXT),
-    ];
-    let rows = vec![vec![
-        oid(USER_OID),
-        text(&state.user),
-        boolean(false),
-        boolean(true),
-        boolean(false),
-        boolean(false),
-        boolean(true),
-        boolean(false),
-        int4(-1),
-        text("********"),
-        null_text(),
-        boolean(false),
-        null_text(),
-    ]];
-    batch(&columns, rows)
-}
-
-fn pg_user(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let columns = [
-        ("usename", TEXT),
-        ("usesysid", OID),
-        ("usecreatedb", BOOL),
-        ("usesuper", BOOL),
-        ("userepl", BOOL),
-        ("usebypassrls", BOOL),
-        ("passwd", TEXT),
-        ("valuntil", TEXT),
-        ("useconfig", TEXT),
-    ];
-    let rows = vec![vec![
-        text(&state.user),
-        oid(USER_OID),
-        boolean(false),
-        boolean(false),
-        boolean(false),
-        boolean(false),
-        text("********"),
-        null_text(),
-        null_text(),
-    ]];
-    batch(&columns, rows)
-}
-
-fn pg_description(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let mut rows = Vec::new();
-    for relation in &state.relations {
-        let row = |subid: i32, description: &str| {
-            vec![
-                oid(relation.oid),
-                oid(PG_CLASS_OID),
-                int4(subid),
-                text(description),
-            ]
-        };
-        if let Some(description) = &relation.description {
-            rows.push(row(0, description));
-        }
-        for (i, column) in relation.columns.iter().enumerate() {
-            if let Some(description) = &column.description {
-                rows.push(row(i32::from(attnum(i)), description));
-            }
-        }
-    }
-    batch(
-        &[
-            ("objoid", OID),
-            ("classoid", OID),
-            ("objsubid", INT4),
-            ("description", TEXT),
-        ],
-        rows,
-    )
-}
-
-fn pg_views(state: &CatalogState) -> Result<RecordBatch, EngineError> {
-    let rows = state
-        .relations
-        .iter()
-        .filter(|r| r.kind == "v")
-        .map(|r| {
-            vec![
-                text(r.namespace),
-                text(&r.name),
-                text(&state.user),
-                opt_text(r.sql.as_deref()),
-            ]
-        })
-        .collect();
-    batch(
-        &[
-            ("schemaname", TEXT),
-            ("viewname", TEXT),
-            ("viewowner", TEXT),
-            ("definition", TEXT),
-        ],
-        rows,
-    )
-}
-
-fn pg_am() -> Result<RecordBatch, EngineError> {
-    batch(
-        &[
-            ("oid", OID),
-            ("amname", TEXT),
-            ("amhandler", TEXT),
-            ("amtype", TEXT),
-        ],
-        vec![vec![
-            oid(2),
-            text("heap"),
-            text("heap_tableam_handler"),
-            text("t"),
-        ]],
-    )
+    TextArray.data_type()
 }

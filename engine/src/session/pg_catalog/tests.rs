@@ -189,7 +189,9 @@ async fn views_and_descriptions_are_per_tenant() {
         rows(&b, &views).await,
         vec!["public|bank_exposure|view|b@example.test"]
     );
-    let descriptions = "SELECT description FROM pg_description ORDER BY 1";
+    let descriptions = "SELECT d.description FROM pg_description d \
+        JOIN pg_class c ON c.oid = d.objoid JOIN pg_namespace n ON n.oid = c.relnamespace \
+        WHERE n.nspname = 'public' ORDER BY 1";
     assert_eq!(
         rows(&a, descriptions).await,
         vec!["Fill price", "Trades of tenant a"]
@@ -198,6 +200,14 @@ async fn views_and_descriptions_are_per_tenant() {
         rows(&b, descriptions).await,
         vec!["Exposure of tenant b", "Fill price"]
     );
+    // Serving tables carry their documentation too.
+    assert!(rows(
+        &a,
+        "SELECT obj_description('market.fct_trades'::regclass, 'pg_class')"
+    )
+    .await
+    .iter()
+    .any(|d| d.starts_with("Executed trades")));
     // Deregistering removes the rows; a view named like a catalog table shadows it.
     assert!(a.deregister_view("trades_by_symbol").unwrap());
     assert!(rows(&a, &views).await.is_empty());
@@ -208,7 +218,11 @@ async fn views_and_descriptions_are_per_tenant() {
         "the tenant's own view, which is empty, wins over pg_catalog.pg_views"
     );
     assert_eq!(
-        rows(&a, "SELECT viewname FROM pg_catalog.pg_views").await,
+        rows(
+            &a,
+            "SELECT viewname FROM pg_catalog.pg_views WHERE schemaname = 'public'"
+        )
+        .await,
         vec!["pg_views"]
     );
 }
@@ -223,7 +237,7 @@ async fn describe_view_queries_from_psql_return_its_columns_and_definition() {
     assert_eq!(found[0], format!("{oid}|public|trades_by_symbol"));
     assert_eq!(
         rows(&a, &table_info(&oid)).await,
-        vec!["0|v|false|false|false|false|false|false|false||0||p|n|"]
+        vec!["0|v|false|true|false|false|false|false|false||0||p|n|"]
     );
     assert_eq!(
         rows(&a, &columns(&oid)).await,
@@ -242,7 +256,7 @@ WHERE c.oid = '{oid}';"
     );
     assert_eq!(
         rows(&a, &verbose_info).await,
-        vec!["0|v|false|false|false|false|false|false|false||0||p|n|"]
+        vec!["0|v|false|true|false|false|false|false|false||0||p|n|"]
     );
     let definition = format!("SELECT pg_catalog.pg_get_viewdef('{oid}'::pg_catalog.oid, true);");
     assert_eq!(
@@ -270,11 +284,27 @@ async fn database_list_shows_flowforge_in_utf8() {
 
 #[test]
 fn format_type_names_types_like_postgres() {
-    assert_eq!(format_type(20), "bigint");
-    assert_eq!(format_type(25), "text");
-    assert_eq!(format_type(701), "double precision");
-    assert_eq!(format_type(1114), "timestamp without time zone");
-    assert_eq!(format_type(1184), "timestamp with time zone");
-    assert_eq!(format_type(1009), "text[]");
-    assert_eq!(format_type(4242), "???");
+    assert_eq!(format_type(20, None), "bigint");
+    assert_eq!(format_type(25, None), "text");
+    assert_eq!(format_type(701, None), "double precision");
+    assert_eq!(format_type(1114, None), "timestamp without time zone");
+    assert_eq!(format_type(1184, None), "timestamp with time zone");
+    assert_eq!(format_type(1009, None), "text[]");
+    assert_eq!(format_type(4242, None), "???");
+    assert_eq!(format_type(1700, Some((12 << 16 | 4) + 4)), "numeric(12,4)");
+    assert_eq!(format_type(1043, Some(36)), "character varying(32)");
+    assert_eq!(format_type(3904, None), "int4range");
+    assert_eq!(format_type(3905, None), "int4range[]");
+    assert_eq!(format_type(2276, None), "\"any\"");
+}
+
+#[test]
+fn sizes_print_like_pg_size_pretty() {
+    use super::functions::pretty_size;
+    assert_eq!(pretty_size(0), "0 bytes");
+    assert_eq!(pretty_size(10239), "10239 bytes");
+    assert_eq!(pretty_size(10240), "10 kB");
+    assert_eq!(pretty_size(7_340_032), "7168 kB");
+    assert_eq!(pretty_size(20_971_520), "20 MB");
+    assert_eq!(pretty_size(-10240), "-10 kB");
 }
