@@ -4,6 +4,8 @@ CACHE ?= $(HOME)/.cache/flowforge
 export CARGO_TARGET_DIR ?= $(CACHE)/target
 VENV ?= $(CACHE)/venv
 export FLOWFORGE_TEST_PYTHON ?= $(VENV)/bin/python
+NODE_DIR ?= $(CACHE)/node
+export FLOWFORGE_NODE_PATH ?= $(NODE_DIR)/node_modules
 
 .PHONY: demo test test-deps lint unit build
 
@@ -14,9 +16,9 @@ demo:
 ## Install what the tests need, then run formatting, lints and every test.
 test: test-deps lint unit
 
-## System packages and the Python client drivers the end-to-end tests use.
+## System packages and the Python, Java and Node.js client drivers the end-to-end tests use.
 test-deps:
-	VENV="$(VENV)" bash deploy/scripts/install-test-deps.sh
+	VENV="$(VENV)" NODE_DIR="$(NODE_DIR)" bash deploy/scripts/install-test-deps.sh
 
 lint:
 	cargo fmt --all --check

@@ -2,6 +2,8 @@
 //! asyncpg). One test binary with modules, so DataFusion links once.
 
 mod e2e {
+    pub mod bi_clients;
+    pub mod bi_corpus;
     pub mod cli;
     pub mod http;
     pub mod psql;

@@ -1,5 +1,6 @@
-//! psql's meta-commands (`\dn`, `\dt`, `\dv`, `\d`, `\d+`, `\l`) against the real server: they
-//! read the per-session `pg_catalog`, so each tenant sees only its own objects.
+//! psql's meta-commands (`\dn`, `\dt`, `\dv`, `\d`, `\d+`, `\l`, `\df`, `\du`, `\di`, `\dT`)
+//! against the real server: they read the per-session `pg_catalog`, so each tenant sees only its
+//! own objects.
 
 use std::process::Command;
 
@@ -7,9 +8,22 @@ use super::server::TestServer;
 
 /// Runs one meta-command as `user` and returns its unaligned, tuples-only output lines.
 fn meta(server: &TestServer, user: &str, password: &str, command: &str) -> Vec<String> {
+    psql_lines(server, user, password, command, &["-t"])
+}
+
+/// Runs one meta-command as `user` and returns its unaligned output lines, `extra` flags added.
+fn psql_lines(
+    server: &TestServer,
+    user: &str,
+    password: &str,
+    command: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let out = Command::new("psql")
         .arg(server.dsn(user, password))
-        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", command])
+        .args(["-X", "-A", "-v", "ON_ERROR_STOP=1"])
+        .args(extra)
+        .args(["-c", command])
         .env_remove("PGPASSWORD")
         .output()
         .expect("run psql");
@@ -85,4 +99,45 @@ fn psql_meta_commands_list_and_describe_only_the_tenants_objects() {
     let viewer_b = |command: &str| meta(&server, "viewer@tenant-b.test", "viewer123", command);
     assert_eq!(viewer_b("\\dn"), vec!["public|viewer@tenant-b.test"]);
     assert!(viewer_b("\\dt market.*").is_empty());
+
+    // Functions: FlowForge defines none of its own; the built-ins are listed under pg_catalog.
+    let functions = psql_lines(&server, "analyst@tenant-a.test", "analyst123", "\\df", &[]);
+    assert_eq!(
+        functions,
+        vec![
+            "List of functions",
+            "Schema|Name|Result data type|Argument data types|Type",
+            "(0 rows)"
+        ]
+    );
+    assert_eq!(
+        analyst_a("\\dfS date_trunc"),
+        vec!["pg_catalog|date_trunc|\"any\"||func"]
+    );
+    assert_eq!(analyst_a("\\du"), vec!["analyst@tenant-a.test||"]);
+    // No indexes: psql says "Did not find any relations." on stderr and prints no rows.
+    assert!(analyst_a("\\di").is_empty());
+    assert_eq!(analyst_a("\\dTS integer"), vec!["pg_catalog|integer|"]);
+    assert_eq!(
+        analyst_a("\\d market.fct_trades"),
+        vec![
+            "trade_id|bigint||not null|",
+            "symbol|text||not null|",
+            "price|double precision||not null|",
+            "quantity|bigint||not null|",
+            "side|text||not null|",
+            "event_time|timestamp without time zone||not null|",
+            "exchange|text||not null|"
+        ]
+    );
+    assert_eq!(
+        analyst_a("\\dt+ market.fct_trades"),
+        vec!["market|fct_trades|table|analyst@tenant-a.test|permanent|heap|0 bytes|Executed trades, one row per fill."]
+    );
+    // The system catalogs describe themselves.
+    let pg_class = analyst_a("\\d pg_catalog.pg_class");
+    assert!(
+        pg_class.contains(&"relname|name|||".to_string()),
+        "{pg_class:?}"
+    );
 }

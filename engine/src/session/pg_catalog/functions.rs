@@ -169,6 +169,7 @@ pub(crate) fn catalog_functions(state: &Arc<RwLock<CatalogState>>) -> Vec<Scalar
         function("pg_my_temp_schema", DataType::Int64, zero_bigint),
         function("json_build_object", DataType::Utf8, json_build_object),
         function(PREFIX_ELEMENTS, text_array(), prefix_elements),
+        function(LIKE_ESCAPE, DataType::Utf8, like_escape),
     ]
 }
 
@@ -575,7 +576,7 @@ fn array_bound(args: &[ArrayRef], name: &str, bound: fn(i32) -> i32) -> Result<A
 
 /// `json_build_object(k1, v1, ...)` as JSON text.
 fn json_build_object(_state: &CatalogState, args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return exec_err!("argument list must have even number of elements");
     }
     let values: Vec<StringArray> = args
@@ -670,4 +671,45 @@ pub(crate) fn pretty_size(bytes: i64) -> String {
         size >>= 10;
     }
     format!("{} PB", half_rounded(size))
+}
+
+/// `pg_like_escape(pattern, escape)`: a LIKE pattern written with escape character `escape`
+/// rewritten to use backslash, the only escape DataFusion's LIKE knows (see the rewrite).
+pub(crate) const LIKE_ESCAPE: &str = "pg_like_escape";
+
+fn like_escape(_state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    let patterns = texts(args, 0, LIKE_ESCAPE)?;
+    let escapes = texts(args, 1, LIKE_ESCAPE)?;
+    let result: StringArray = patterns
+        .iter()
+        .zip(escapes.iter())
+        .map(|(pattern, escape)| {
+            let pattern = pattern?;
+            let escape = escape.and_then(|e| e.chars().next());
+            Some(backslash_pattern(pattern, escape))
+        })
+        .collect();
+    Ok(Arc::new(result))
+}
+
+/// Rewrites a LIKE pattern from escape character `escape` (none when `None`) to backslash.
+pub(crate) fn backslash_pattern(pattern: &str, escape: Option<char>) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if Some(c) == escape {
+            match chars.next() {
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push_str("\\\\"),
+            }
+        } else if c == '\\' {
+            out.push_str("\\\\");
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -62,6 +62,28 @@ const PG_PROC_FIRST_OID: i64 = 30000;
 /// `pg_class`'s own oid: the `classoid` of relation descriptions.
 const PG_CLASS_OID: i64 = 1259;
 
+/// Read-only server settings drivers look up (pgjdbc reads `max_index_keys` before listing
+/// foreign keys), with PostgreSQL 16's values: `(name, setting, description)`.
+const SERVER_SETTINGS: &[(&str, &str, &str)] = &[
+    ("block_size", "8192", "Size of a disk block."),
+    ("data_checksums", "off", "Whether data checksums are on."),
+    ("lc_collate", "C.UTF-8", "Collation order locale."),
+    ("lc_ctype", "C.UTF-8", "Character classification locale."),
+    (
+        "max_function_args",
+        "100",
+        "Maximum number of function arguments.",
+    ),
+    ("max_index_keys", "32", "Maximum number of index keys."),
+    (
+        "max_connections",
+        "100",
+        "Maximum number of concurrent connections.",
+    ),
+    ("segment_size", "131072", "Number of pages per disk file."),
+    ("wal_block_size", "8192", "Size of a WAL block."),
+];
+
 /// One column of a relation, as catalogs report it.
 #[derive(Debug, Clone)]
 struct Column {
@@ -225,12 +247,32 @@ impl CatalogState {
             .any(|r| r.namespace == DEFAULT_SCHEMA && r.name == name)
     }
 
-    /// The current value of parameter `name` (case-insensitive).
+    /// The current value of parameter `name` (case-insensitive): the connection's, else a
+    /// fixed server setting.
     fn setting(&self, name: &str) -> Option<&str> {
         self.settings
             .iter()
             .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v, _)| v.as_str())
+            .or_else(|| {
+                SERVER_SETTINGS
+                    .iter()
+                    .find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v, _)| *v)
+            })
+    }
+
+    /// Every parameter `pg_settings` lists: the connection's and the fixed server settings,
+    /// sorted by name.
+    fn all_settings(&self) -> Vec<(String, String, String)> {
+        let mut all = self.settings.clone();
+        for (name, value, description) in SERVER_SETTINGS {
+            if !all.iter().any(|(n, _, _)| n.eq_ignore_ascii_case(name)) {
+                all.push((name.to_string(), value.to_string(), description.to_string()));
+            }
+        }
+        all.sort_by_key(|(n, _, _)| n.to_lowercase());
+        all
     }
 
     /// A state with the system relations and the given user relations.

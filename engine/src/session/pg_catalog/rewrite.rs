@@ -180,7 +180,12 @@ fn rewrite_expr(expr: &mut Expr) {
             };
             let inner = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
             let replaced = match type_name.as_str() {
-                "regclass" if is_text_literal(&inner) => call("to_regclass", vec![inner]),
+                "regclass"
+                    if is_text_literal(&inner)
+                        || matches!(inner, Expr::Value(ref v) if matches!(v.value, Value::Placeholder(_))) =>
+                {
+                    call("to_regclass", vec![inner])
+                }
                 "regclass" | "oid" | "regproc" | "regprocedure" | "regnamespace" | "regrole"
                 | "regoper" | "regconfig" | "xid" => cast(inner, DataType::BigInt(None)),
                 "regtype" => call("format_type", vec![inner, Expr::value(Value::Null)]),
@@ -192,6 +197,41 @@ fn rewrite_expr(expr: &mut Expr) {
                 _ => return,
             };
             *expr = Expr::Nested(Box::new(replaced));
+        }
+        Expr::Subquery(query) if reads_always_empty(query) => {
+            // A subquery over a catalog FlowForge never fills (pg_sequence, pg_attrdef, ...)
+            // is NULL for every row; DataFusion need not decorrelate it.
+            *expr = Expr::value(Value::Null);
+        }
+        Expr::Exists { subquery, negated } if reads_always_empty(subquery) => {
+            *expr = Expr::value(Value::Boolean(*negated));
+        }
+        Expr::Like {
+            escape_char: Some(escape),
+            pattern,
+            ..
+        }
+        | Expr::ILike {
+            escape_char: Some(escape),
+            pattern,
+            ..
+        } if !matches!(&escape.value, Value::SingleQuotedString(e) if e == "\\") => {
+            // DataFusion's LIKE escapes with backslash only: translate the pattern.
+            let escape_text = match &escape.value {
+                Value::SingleQuotedString(e) => e.clone(),
+                _ => return,
+            };
+            let original = std::mem::replace(pattern.as_mut(), Expr::value(Value::Null));
+            **pattern = call(
+                super::functions::LIKE_ESCAPE,
+                vec![
+                    original,
+                    Expr::value(Value::SingleQuotedString(escape_text)),
+                ],
+            );
+            if let Expr::Like { escape_char, .. } | Expr::ILike { escape_char, .. } = expr {
+                *escape_char = None;
+            }
         }
         Expr::Subquery(query) => {
             if let Some(condition) = decorrelate_scalar_subquery(query) {
@@ -593,4 +633,48 @@ fn aggregated_array(function: &ast::Function) -> Option<Expr> {
     }
     *element = Expr::Function(aggregate);
     Some(Expr::Subquery(query))
+}
+
+/// Whether a subquery reads a catalog relation FlowForge never fills, so it has no rows for
+/// any tenant: its first relation is such a catalog, it is joined only by inner or left joins,
+/// and it neither aggregates nor groups (an aggregate over no rows still yields a row).
+fn reads_always_empty(query: &ast::Query) -> bool {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return false;
+    };
+    let [from] = select.from.as_slice() else {
+        return false;
+    };
+    let ast::TableFactor::Table {
+        name, args: None, ..
+    } = &from.relation
+    else {
+        return false;
+    };
+    let empty_catalog = match name.0.as_slice() {
+        [ObjectNamePart::Identifier(schema), ObjectNamePart::Identifier(table)]
+            if schema.value.eq_ignore_ascii_case(PG_CATALOG_SCHEMA) =>
+        {
+            super::rows::is_always_empty(&table.value)
+        }
+        _ => false,
+    };
+    let keeps_emptiness = from.joins.iter().all(|j| {
+        matches!(
+            j.join_operator,
+            ast::JoinOperator::Inner(_)
+                | ast::JoinOperator::Join(_)
+                | ast::JoinOperator::Left(_)
+                | ast::JoinOperator::LeftOuter(_)
+                | ast::JoinOperator::CrossJoin(_)
+        )
+    });
+    let ungrouped = matches!(&select.group_by, ast::GroupByExpr::Expressions(e, _) if e.is_empty());
+    let aggregates = select.projection.iter().any(|item| match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+            contains_aggregate(e)
+        }
+        _ => false,
+    });
+    empty_catalog && keeps_emptiness && ungrouped && !aggregates && select.having.is_none()
 }

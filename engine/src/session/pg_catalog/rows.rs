@@ -114,6 +114,35 @@ pub(crate) fn rows(name: &str, state: &CatalogState) -> Vec<Row> {
     }
 }
 
+/// Whether `pg_catalog` relation `name` has no rows for any session (FlowForge has no
+/// sequences, defaults, constraints, indexes, triggers, ...).
+pub(crate) fn is_always_empty(name: &str) -> bool {
+    let name = name.to_lowercase();
+    super::tables::is_catalog_table(&name)
+        && !matches!(
+            name.as_str(),
+            "pg_namespace"
+                | "pg_class"
+                | "pg_attribute"
+                | "pg_type"
+                | "pg_proc"
+                | "pg_range"
+                | "pg_database"
+                | "pg_roles"
+                | "pg_authid"
+                | "pg_user"
+                | "pg_description"
+                | "pg_views"
+                | "pg_tables"
+                | "pg_settings"
+                | "pg_stat_user_tables"
+                | "pg_am"
+                | "pg_tablespace"
+                | "pg_collation"
+                | "pg_language"
+        )
+}
+
 fn pg_namespace(state: &CatalogState) -> Vec<Row> {
     state
         .namespaces
@@ -438,19 +467,19 @@ fn pg_tables(state: &CatalogState) -> Vec<Row> {
 
 fn pg_settings(state: &CatalogState) -> Vec<Row> {
     state
-        .settings
-        .iter()
+        .all_settings()
+        .into_iter()
         .map(|(name, value, description)| {
             vec![
-                ("name", text(name)),
-                ("setting", text(value)),
+                ("name", text(&name)),
+                ("setting", text(&value)),
                 ("category", text("FlowForge")),
-                ("short_desc", text(description)),
+                ("short_desc", text(&description)),
                 ("context", text("user")),
                 ("vartype", text("string")),
                 ("source", text("session")),
-                ("boot_val", text(value)),
-                ("reset_val", text(value)),
+                ("boot_val", text(&value)),
+                ("reset_val", text(&value)),
             ]
         })
         .collect()

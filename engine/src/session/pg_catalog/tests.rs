@@ -308,3 +308,51 @@ fn sizes_print_like_pg_size_pretty() {
     assert_eq!(pretty_size(20_971_520), "20 MB");
     assert_eq!(pretty_size(-10240), "-10 kB");
 }
+
+#[test]
+fn like_patterns_with_other_escape_characters_become_backslash_patterns() {
+    use super::functions::backslash_pattern;
+    assert_eq!(backslash_pattern("pg/_%", Some('/')), "pg\\_%");
+    assert_eq!(backslash_pattern("a\\b//c", Some('/')), "a\\\\b\\/c");
+    assert_eq!(backslash_pattern("50%", None), "50%");
+}
+
+#[tokio::test]
+async fn catalog_queries_drivers_send_plan_and_answer_like_postgres() {
+    let a = session("a", Role::Analyst);
+    publish(&a, "trades_by_symbol", "Trades of tenant a");
+    // SQLAlchemy's get_schema_names: LIKE with a non-backslash escape.
+    assert_eq!(
+        rows(
+            &a,
+            "SELECT nspname FROM pg_catalog.pg_namespace \
+             WHERE nspname NOT LIKE 'pg/_' || '%' ESCAPE '/' ORDER BY nspname"
+        )
+        .await,
+        vec!["information_schema", "market", "public"]
+    );
+    // A subquery over a catalog FlowForge never fills is NULL, even when correlated in its
+    // select list (SQLAlchemy's identity options).
+    assert_eq!(
+        rows(
+            &a,
+            "SELECT a.attname, (SELECT a.attidentity = 'a' FROM pg_catalog.pg_sequence s \
+             WHERE s.seqrelid = a.attrelid) FROM pg_catalog.pg_attribute a \
+             WHERE a.attrelid = 'trades_by_symbol'::regclass AND a.attnum = 1"
+        )
+        .await,
+        vec!["symbol|"]
+    );
+    assert_eq!(
+        rows(
+            &a,
+            "SELECT setting FROM pg_catalog.pg_settings WHERE name = 'max_index_keys'"
+        )
+        .await,
+        vec!["32"]
+    );
+    assert_eq!(
+        rows(&a, "SELECT 'pg_catalog.pg_class'::regclass::oid").await,
+        vec!["1259"]
+    );
+}
