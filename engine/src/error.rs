@@ -144,6 +144,16 @@ pub enum EngineError {
     /// The client cancelled the statement.
     #[error("canceling statement due to user request")]
     Cancelled,
+    /// A backend (ClickHouse, PostgreSQL/Materialize) refused or failed the query.
+    #[error("{backend}: {message}")]
+    Backend {
+        /// Which backend (`clickhouse`, `postgres`).
+        backend: String,
+        /// The backend's own message (its exception code included).
+        message: String,
+        /// The backend could not be reached or the connection broke mid-query.
+        unreachable: bool,
+    },
 }
 
 impl EngineError {
@@ -174,6 +184,10 @@ impl EngineError {
             EngineError::InvalidView { .. } => "42P17",
             EngineError::AclViolation { .. } => "XX000",
             EngineError::Cancelled => "57014",
+            EngineError::Backend {
+                unreachable: true, ..
+            } => "08006",
+            EngineError::Backend { .. } => "XX000",
         }
     }
 }
@@ -183,6 +197,10 @@ fn datafusion_sqlstate(error: &datafusion::error::DataFusionError) -> &'static s
     use datafusion::arrow::error::ArrowError;
     use datafusion::error::DataFusionError as E;
     match error.find_root() {
+        E::External(inner) => match inner.downcast_ref::<EngineError>() {
+            Some(engine) => engine.sqlstate(),
+            None => "XX000",
+        },
         E::ResourcesExhausted(_) => "53000",
         E::NotImplemented(_) => "0A000",
         E::Plan(_) | E::SchemaError(..) => "42000",

@@ -154,7 +154,15 @@ impl RowEncoder {
     /// Declares the PostgreSQL type each column is announced as, so `bigint` values announced
     /// as `oid` are written in `oid`'s binary form.
     pub(crate) fn with_wire_types(mut self, types: &[Type]) -> Self {
-        self.oid_columns = types.iter().map(|t| *t == Type::OID).collect();
+        self.oid_columns = types
+            .iter()
+            .map(|t| {
+                matches!(
+                    *t,
+                    Type::OID | Type::REGPROC | Type::REGCLASS | Type::REGTYPE
+                )
+            })
+            .collect();
         self
     }
 

@@ -68,9 +68,18 @@ pub(crate) fn result_pg_type(field: &Field) -> PgType {
         .get(flowforge_engine::session::PG_TYPE_METADATA)
         .map(String::as_str);
     match (catalog, field.data_type()) {
-        (Some("oid" | "regproc"), DataType::Int64) => PgType::fixed(Type::OID, 4),
+        (Some("oid"), DataType::Int64) => PgType::fixed(Type::OID, 4),
+        (Some("regproc"), DataType::Int64) => PgType::fixed(Type::REGPROC, 4),
+        (Some("regclass"), DataType::Int64) => PgType::fixed(Type::REGCLASS, 4),
+        (Some("regtype"), DataType::Int64) => PgType::fixed(Type::REGTYPE, 4),
         (Some("name"), DataType::Utf8) => PgType::fixed(Type::NAME, 64),
         (Some("char"), DataType::Utf8) => PgType::fixed(Type::CHAR, 1),
+        (Some("varchar"), DataType::Utf8) => PgType::varlena(Type::VARCHAR),
+        (Some("json"), DataType::Utf8) => PgType::varlena(Type::JSON),
+        (Some("pg_node_tree"), DataType::Utf8) => PgType::varlena(Type::PG_NODE_TREE),
+        (Some("_name"), DataType::List(element)) if element.data_type() == &DataType::Utf8 => {
+            PgType::varlena(Type::NAME_ARRAY)
+        }
         (_, data_type) => pg_type(data_type),
     }
 }

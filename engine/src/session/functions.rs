@@ -150,6 +150,8 @@ pub(crate) fn session_functions(user: &str) -> Vec<ScalarUDF> {
         text("version", version_string()),
         text("current_user", user.to_string()),
         text("session_user", user.to_string()),
+        // PostgreSQL's `user` (a reserved word) is `current_user`.
+        text("user", user.to_string()),
         text("current_database", DATABASE_NAME.to_string()),
         text("current_catalog", DATABASE_NAME.to_string()),
         text("current_schema", DEFAULT_SCHEMA.to_string()),

@@ -15,7 +15,9 @@ mod duplicate_names;
 mod explain;
 mod functions;
 mod naming;
+mod order_by_subqueries;
 mod pg_catalog;
+mod pg_types;
 mod statement;
 #[cfg(test)]
 mod tests;
@@ -447,12 +449,15 @@ impl TenantSession {
         param_types: &[DataType],
     ) -> Result<(LogicalPlan, Vec<String>), EngineError> {
         array_literals::rewrite_array_literals(&mut statement);
+        // Output names and catalog types come from the statement as written.
+        let written = statement.clone();
         self.pg_catalog.rewrite(&mut statement);
+        order_by_subqueries::rewrite(&mut statement);
         let state = self.ctx.state();
         if let Err(error) = check_relations(&state, &statement) {
-            return self.catalog_fallback(&statement, error);
+            return self.catalog_fallback(&written, error);
         }
-        let query = match &statement {
+        let query = match &written {
             DFStatement::Statement(inner) => match inner.as_ref() {
                 ast::Statement::Query(query) => Some(query.clone()),
                 _ => None,
@@ -463,13 +468,13 @@ impl TenantSession {
         duplicate_names::alias_repeated_items(&mut planned_statement);
         let plan = match state.statement_to_plan(planned_statement).await {
             Ok(plan) => plan,
-            Err(error) => return self.catalog_fallback(&statement, planning_error(error)),
+            Err(error) => return self.catalog_fallback(&written, planning_error(error)),
         };
         // Catalog queries are small: type-check them now, so one the analyzer rejects still
         // gets the catalog fallback rather than failing when it runs.
         if catalog_fallback::is_catalog_query(&statement) {
             if let Err(error) = state.optimize(&plan) {
-                return self.catalog_fallback(&statement, planning_error(error));
+                return self.catalog_fallback(&written, planning_error(error));
             }
         }
         if let Some(kind) = write_node(&plan) {
@@ -487,6 +492,12 @@ impl TenantSession {
             None => planned,
         };
         let plan = rename_outputs(plan, &names)?;
+        let plan = match &query {
+            Some(query) if catalog_fallback::is_catalog_query(&written) => {
+                pg_types::conform_outputs(plan, &pg_types::query_columns(query))?
+            }
+            _ => plan,
+        };
         Ok((plan, names))
     }
 }

@@ -106,7 +106,11 @@ fn figure(expr: &Expr) -> (String, u8) {
         Expr::TypedString(typed) => (type_name(&typed.data_type), 1),
         Expr::Interval(_) => ("interval".to_string(), 1),
         Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => figure(inner),
-        Expr::Case { .. } => ("case".to_string(), 1),
+        // PostgreSQL names a CASE after its ELSE branch when that has a real name.
+        Expr::Case { else_result, .. } => match else_result.as_deref().map(figure) {
+            Some((name, 2)) => (name, 2),
+            _ => ("case".to_string(), 1),
+        },
         Expr::Exists { .. } => strong("exists"),
         Expr::Array(_) => strong("array"),
         Expr::Tuple(_) | Expr::Struct { .. } => strong("row"),

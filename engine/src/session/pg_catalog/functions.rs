@@ -148,6 +148,12 @@ pub(crate) fn catalog_functions(state: &Arc<RwLock<CatalogState>>) -> Vec<Scalar
         ),
         function("to_regclass", DataType::Int64, to_regclass),
         function("to_regtype", DataType::Int64, to_regtype),
+        function("to_regproc", DataType::Int64, to_regproc),
+        function("pg_collation_is_visible", DataType::Boolean, always_true),
+        function("pg_conversion_is_visible", DataType::Boolean, always_true),
+        function("pg_opclass_is_visible", DataType::Boolean, always_true),
+        function("pg_operator_is_visible", DataType::Boolean, always_true),
+        function("format", DataType::Utf8, format_fn),
         function("current_setting", DataType::Utf8, current_setting),
         function("quote_ident", DataType::Utf8, quote_ident),
         function("parse_ident", text_array(), parse_ident),
@@ -604,11 +610,38 @@ fn json_build_object(_state: &CatalogState, args: &[ArrayRef], rows: usize) -> R
     Ok(Arc::new(result.finish()))
 }
 
+/// `to_regclass(text)` and every `::regclass` cast: a relation name resolves to its oid (NULL
+/// when there is none), an oid — a number or numeric text — stays itself.
 fn to_regclass(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
-    let names = texts(args, 0, "to_regclass")?;
+    regcast(args, "to_regclass", |name| state.resolve(name))
+}
+
+/// `::regproc`: a function name (optionally `pg_catalog.`-qualified) resolves to its oid.
+fn to_regproc(state: &CatalogState, args: &[ArrayRef], _rows: usize) -> Result<ArrayRef> {
+    regcast(args, "to_regproc", |name| {
+        let name = name
+            .trim()
+            .trim_start_matches("pg_catalog.")
+            .trim_matches('"');
+        state.function_oid(name)
+    })
+}
+
+fn regcast(
+    args: &[ArrayRef],
+    name: &str,
+    lookup: impl Fn(&str) -> Option<i64>,
+) -> Result<ArrayRef> {
+    let Some(arg) = args.first() else {
+        return exec_err!("{name}() takes one argument");
+    };
+    if arg.data_type().is_integer() {
+        return Ok(cast(arg, &DataType::Int64)?);
+    }
+    let names = texts(args, 0, name)?;
     let result: Int64Array = names
         .iter()
-        .map(|n| n.and_then(|n| state.resolve(n)))
+        .map(|n| n.and_then(|n| n.trim().parse::<i64>().ok().or_else(|| lookup(n))))
         .collect();
     Ok(Arc::new(result))
 }
@@ -712,4 +745,93 @@ pub(crate) fn backslash_pattern(pattern: &str, escape: Option<char>) -> String {
         }
     }
     out
+}
+
+/// PostgreSQL's `format(formatstr, args...)`: `%s` (text, NULL as empty), `%I` (identifier,
+/// quoted when needed), `%L` (literal, NULL unquoted), `%%`, and `%n$` positions.
+fn format_fn(_state: &CatalogState, args: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let Some((formats, values)) = args.split_first() else {
+        return exec_err!("format() needs a format string");
+    };
+    let formats = texts(std::slice::from_ref(formats), 0, "format")?;
+    let values: Vec<StringArray> = values
+        .iter()
+        .map(|a| Ok(cast(a, &DataType::Utf8)?.as_string::<i32>().clone()))
+        .collect::<Result<_>>()?;
+    let mut result = StringBuilder::new();
+    for row in 0..rows {
+        if formats.is_null(row) {
+            result.append_null();
+            continue;
+        }
+        let value = |i: usize| {
+            values
+                .get(i)
+                .and_then(|v| (!v.is_null(row)).then(|| v.value(row)))
+        };
+        result.append_value(format_one(formats.value(row), values.len(), value)?);
+    }
+    Ok(Arc::new(result.finish()))
+}
+
+/// One `format()` result; `value(i)` is argument `i` (0-based) of `count`.
+pub(crate) fn format_one<'a>(
+    format: &str,
+    count: usize,
+    value: impl Fn(usize) -> Option<&'a str>,
+) -> Result<String> {
+    let mut out = String::new();
+    let mut chars = format.chars().peekable();
+    let mut next = 0usize;
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut position = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            position.push(*d);
+            chars.next();
+        }
+        let index = if position.is_empty() {
+            None
+        } else if chars.next_if_eq(&'$').is_some() {
+            position
+                .parse::<usize>()
+                .ok()
+                .and_then(|p| p.checked_sub(1))
+        } else {
+            return exec_err!("unsupported format specifier in format()");
+        };
+        let Some(kind) = chars.next() else {
+            return exec_err!("unterminated format() type specifier");
+        };
+        if kind == '%' {
+            out.push('%');
+            continue;
+        }
+        let index = index.unwrap_or(next);
+        next = index + 1;
+        if index >= count {
+            return exec_err!("too few arguments for format()");
+        }
+        let arg = value(index);
+        match kind {
+            's' => out.push_str(arg.unwrap_or("")),
+            'I' => match arg {
+                Some(name) => out.push_str(&quoted_identifier(name)),
+                None => return exec_err!("null values cannot be formatted as an SQL identifier"),
+            },
+            'L' => match arg {
+                Some(text) => {
+                    out.push('\'');
+                    out.push_str(&text.replace('\'', "''"));
+                    out.push('\'');
+                }
+                None => out.push_str("NULL"),
+            },
+            other => return exec_err!("unrecognized format() type specifier \"{other}\""),
+        }
+    }
+    Ok(out)
 }

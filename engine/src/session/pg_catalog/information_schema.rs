@@ -18,7 +18,7 @@ use super::{CatalogState, Column, Relation, DATABASE_NAME, FIRST_INFORMATION_SCH
 /// Identifier columns (`sql_identifier`, a domain over `name`).
 const IDENT: ColumnType = Name;
 /// Text columns (`character_data` / `yes_or_no`, domains over `character varying`).
-const CHARS: ColumnType = Text;
+const CHARS: ColumnType = Varchar;
 /// Count columns (`cardinal_number`, a domain over `integer`).
 const CARDINAL: ColumnType = Int4;
 

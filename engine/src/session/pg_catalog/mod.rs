@@ -525,14 +525,16 @@ impl PgCatalog {
 
     /// The type of a catalog column called `column` in any catalog relation, for typing
     /// results of catalog queries that cannot be planned.
-    pub(crate) fn column_type_by_name(column: &str) -> Option<DataType> {
+    pub(crate) fn column_field_by_name(
+        column: &str,
+    ) -> Option<datafusion::arrow::datatypes::Field> {
         let column = column.to_lowercase();
         tables::TABLES
             .iter()
             .chain(information_schema::VIEWS)
             .flat_map(|d| d.columns.iter())
             .find(|(name, _)| *name == column)
-            .map(|(_, t)| t.data_type())
+            .map(|(name, t)| t.field(name))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, CatalogState> {

@@ -42,7 +42,12 @@ impl VisitorMut for Rewriter<'_> {
 
     fn pre_visit_relation(&mut self, relation: &mut ObjectName) -> ControlFlow<()> {
         if let [ObjectNamePart::Identifier(ident)] = relation.0.as_slice() {
-            if (self.is_catalog_table)(&ident.value) {
+            // Unquoted names fold to lower case (`FROM PG_CLASS`).
+            let folded = match ident.quote_style {
+                None => ident.value.to_lowercase(),
+                Some(_) => ident.value.clone(),
+            };
+            if (self.is_catalog_table)(&folded) {
                 relation
                     .0
                     .insert(0, ObjectNamePart::Identifier(Ident::new(PG_CATALOG_SCHEMA)));
@@ -71,6 +76,7 @@ impl VisitorMut for Rewriter<'_> {
                 name.0.remove(0);
             }
         }
+        set_returning_function(factor);
         ControlFlow::Continue(())
     }
 
@@ -180,14 +186,12 @@ fn rewrite_expr(expr: &mut Expr) {
             };
             let inner = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
             let replaced = match type_name.as_str() {
-                "regclass"
-                    if is_text_literal(&inner)
-                        || matches!(inner, Expr::Value(ref v) if matches!(v.value, Value::Placeholder(_))) =>
-                {
-                    call("to_regclass", vec![inner])
+                // Names resolve to oids, oids stay oids (see `to_regclass`).
+                "regclass" => call("to_regclass", vec![inner]),
+                "regproc" | "regprocedure" => call("to_regproc", vec![inner]),
+                "oid" | "regnamespace" | "regrole" | "regoper" | "regconfig" | "xid" => {
+                    cast(inner, DataType::BigInt(None))
                 }
-                "regclass" | "oid" | "regproc" | "regprocedure" | "regnamespace" | "regrole"
-                | "regoper" | "regconfig" | "xid" => cast(inner, DataType::BigInt(None)),
                 "regtype" => call("format_type", vec![inner, Expr::value(Value::Null)]),
                 "text" | "name" | "char" | "bpchar" => cast(inner, DataType::Text),
                 "int2" => cast(inner, DataType::SmallInt(None)),
@@ -677,4 +681,92 @@ fn reads_always_empty(query: &ast::Query) -> bool {
         _ => false,
     });
     empty_catalog && keeps_emptiness && ungrouped && !aggregates && select.having.is_none()
+}
+
+/// The set-returning functions that can stand in FROM as they are.
+const TABLE_FUNCTIONS: &[&str] = &[
+    "generate_series",
+    "range",
+    "unnest",
+    "pg_get_keywords",
+    "_pg_expandarray",
+];
+
+/// Function calls in FROM as PostgreSQL treats them:
+/// * `generate_series(a, b) AS i` — DataFusion's takes `bigint` bounds and names its column
+///   `value`; PostgreSQL's column is named after the alias (or `generate_series`).
+/// * a scalar function (`string_to_array(...) s`) is a one-row relation whose single column
+///   is named after the alias: `(SELECT string_to_array(...) AS s) AS s`.
+fn set_returning_function(factor: &mut ast::TableFactor) {
+    let ast::TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        ..
+    } = factor
+    else {
+        return;
+    };
+    let Some(function) = catalog_name(name) else {
+        return;
+    };
+    if function == "generate_series" {
+        for arg in args.args.iter_mut() {
+            if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = arg {
+                let value = std::mem::replace(e, Expr::value(Value::Null));
+                *e = cast(value, DataType::BigInt(None));
+            }
+        }
+        let alias = alias.get_or_insert_with(|| ast::TableAlias {
+            explicit: true,
+            name: Ident::new("generate_series"),
+            columns: Vec::new(),
+            at: None,
+        });
+        if alias.columns.is_empty() {
+            alias.columns = vec![ast::TableAliasColumnDef::from_name(
+                alias.name.value.clone(),
+            )];
+        }
+        return;
+    }
+    if TABLE_FUNCTIONS.contains(&function.as_str()) {
+        return;
+    }
+    let column = alias
+        .as_ref()
+        .map(|a| {
+            a.columns
+                .first()
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| a.name.clone())
+        })
+        .unwrap_or_else(|| Ident::new(function.clone()));
+    let arguments: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+    let call_expr = format!("{function}({})", arguments.join(", "));
+    let relation_alias = ast::TableAlias {
+        explicit: true,
+        name: alias
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| Ident::new(function.clone())),
+        columns: Vec::new(),
+        at: None,
+    };
+    let select = format!("SELECT {call_expr} AS {column}");
+    let Ok(statements) = datafusion::sql::sqlparser::parser::Parser::parse_sql(
+        &datafusion::sql::sqlparser::dialect::PostgreSqlDialect {},
+        &select,
+    ) else {
+        return;
+    };
+    let Some(ast::Statement::Query(subquery)) = statements.into_iter().next() else {
+        return;
+    };
+    *factor = ast::TableFactor::Derived {
+        lateral: false,
+        subquery,
+        alias: Some(relation_alias),
+        sample: None,
+    };
 }

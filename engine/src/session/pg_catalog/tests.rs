@@ -356,3 +356,18 @@ async fn catalog_queries_drivers_send_plan_and_answer_like_postgres() {
         vec!["1259"]
     );
 }
+
+#[test]
+fn format_follows_postgres() {
+    use super::functions::format_one;
+    let args = ["public", "Trades", "it's"];
+    let value = |i: usize| args.get(i).copied();
+    assert_eq!(format_one("%I.%I", 3, value).unwrap(), "public.\"Trades\"");
+    assert_eq!(
+        format_one("%L and %s%%", 3, |i| value(i + 2)).unwrap(),
+        "'it''s' and %"
+    );
+    assert!(format_one("%s %s", 3, |_| None).is_ok());
+    assert_eq!(format_one("%2$s %1$s", 3, value).unwrap(), "Trades public");
+    assert!(format_one("%s %s %s %s", 3, value).is_err());
+}
