@@ -31,7 +31,7 @@ enum Command {
     /// Run a workflow node on the embedded engine and print the rows.
     Run(commands::run::RunArgs),
     /// Serve SQL clients (pgwire) and the web app (HTTP); with no flags, the embedded demo.
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Create, list and revoke API keys (pgwire login: public id + secret).
     ApiKey(commands::api_key::ApiKeyArgs),
 }
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => commands::compile::compile(args),
         Command::Check(args) => commands::compile::check(args),
         Command::Run(args) => commands::run::run(args),
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
         Command::ApiKey(args) => commands::api_key::run(args),
     };
     match result {

@@ -7,20 +7,21 @@ use async_trait::async_trait;
 use flowforge_catalog::{CatalogStore, Identity, Role as CatalogRole, ScramVerifier};
 use flowforge_engine::embedded::EmbeddedData;
 use flowforge_engine::session::{Role, Tenant, TenantSession};
+use flowforge_engine::tables::ServingData;
 use flowforge_engine::views::workflow_views;
 use flowforge_engine::workflow::Workflow;
 use flowforge_engine::EngineError;
 use flowforge_proxy::SessionProvider;
 
-/// Sessions backed by the catalog and the embedded data.
+/// Sessions backed by the catalog and the serving data (embedded or a backend).
 pub struct CatalogSessions {
     catalog: Arc<dyn CatalogStore>,
-    data: Arc<EmbeddedData>,
+    data: Arc<dyn ServingData>,
 }
 
 impl CatalogSessions {
     /// Sessions over this catalog and data.
-    pub fn new(catalog: Arc<dyn CatalogStore>, data: Arc<EmbeddedData>) -> Self {
+    pub fn new(catalog: Arc<dyn CatalogStore>, data: Arc<dyn ServingData>) -> Self {
         CatalogSessions { catalog, data }
     }
 }
@@ -141,5 +142,19 @@ impl flowforge_http::HealthCheck for DataHealth {
         } else {
             Ok(())
         }
+    }
+}
+
+/// `/health/ready` check of the ClickHouse backend.
+pub struct ClickHouseHealth(pub Arc<flowforge_engine::remote::clickhouse::ClickHouseBackend>);
+
+#[async_trait]
+impl flowforge_http::HealthCheck for ClickHouseHealth {
+    fn name(&self) -> &str {
+        "clickhouse"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| e.to_string())
     }
 }

@@ -5,6 +5,7 @@ mod e2e {
     pub mod bi_clients;
     pub mod bi_corpus;
     pub mod cli;
+    pub mod clickhouse_backend;
     pub mod http;
     pub mod psql;
     pub mod psql_catalog;

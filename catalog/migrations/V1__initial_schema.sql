@@ -1,13 +1,17 @@
--- FlowForge catalog, schema version 1.
--- Portable subset of SQL: TEXT ids (UUID strings), timestamps as RFC 3339 TEXT in UTC with
--- microsecond precision (lexicographic order is chronological order), JSON documents as TEXT,
--- BOOLEAN columns written with TRUE/FALSE.
+-- FlowForge catalog, schema version 1. The same file migrates SQLite and PostgreSQL, so it
+-- keeps to SQL both accept with the same meaning: TEXT ids (UUID strings), timestamps as
+-- RFC 3339 TEXT in UTC with microsecond precision (text order is time order), JSON documents as
+-- TEXT, BOOLEAN columns written with TRUE/FALSE, BIGINT for numbers (it holds every u32), and
+-- no generated keys (no AUTOINCREMENT, no IDENTITY): the stores assign every key themselves.
 
 CREATE TABLE tenants (
-    id          TEXT PRIMARY KEY,
-    slug        TEXT NOT NULL UNIQUE,
-    name        TEXT NOT NULL,
-    created_at  TEXT NOT NULL
+    id              TEXT PRIMARY KEY,
+    slug            TEXT NOT NULL UNIQUE,
+    name            TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    -- Number of the tenant's latest audit entry; appending one increments it in the same
+    -- transaction (see audit_log.seq).
+    last_audit_seq  BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE entitlements (
@@ -57,7 +61,7 @@ CREATE TABLE workflows (
     view_name        TEXT NOT NULL,
     description      TEXT NOT NULL,
     definition       TEXT NOT NULL,
-    current_version  INTEGER NOT NULL,
+    current_version  BIGINT NOT NULL,
     published        BOOLEAN NOT NULL DEFAULT FALSE,
     created_by       TEXT NOT NULL,
     created_at       TEXT NOT NULL,
@@ -67,7 +71,7 @@ CREATE TABLE workflows (
 
 CREATE TABLE workflow_versions (
     workflow_id  TEXT NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
-    version      INTEGER NOT NULL,
+    version      BIGINT NOT NULL,
     definition   TEXT NOT NULL,
     created_by   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
@@ -75,17 +79,18 @@ CREATE TABLE workflow_versions (
     PRIMARY KEY (workflow_id, version)
 );
 
--- `seq` gives a total insertion order for "newest first" queries even when two entries share a
--- timestamp (PostgreSQL: BIGINT GENERATED ALWAYS AS IDENTITY).
+-- `seq` numbers a tenant's entries 1, 2, 3... in insertion order, so "newest first" is exact
+-- even when two entries share a timestamp. It is taken from tenants.last_audit_seq, whose row
+-- lock serialises concurrent appends of one tenant on PostgreSQL.
 CREATE TABLE audit_log (
-    seq            INTEGER PRIMARY KEY,
-    id             TEXT NOT NULL UNIQUE,
+    id             TEXT PRIMARY KEY,
     tenant_id      TEXT NOT NULL REFERENCES tenants (id),
+    seq            BIGINT NOT NULL,
     actor          TEXT NOT NULL,
     action         TEXT NOT NULL,
     resource_type  TEXT NOT NULL,
     resource_id    TEXT NOT NULL,
     detail         TEXT NOT NULL,
-    at             TEXT NOT NULL
+    at             TEXT NOT NULL,
+    UNIQUE (tenant_id, seq)
 );
-CREATE INDEX audit_log_by_tenant ON audit_log (tenant_id, seq);

@@ -3,7 +3,9 @@
 //!
 //! The catalog stores metadata only; it never runs analytical queries. Workflow definitions are
 //! kept as JSON and compiled by the engine. Everything is reached through the async
-//! [`CatalogStore`] trait; [`SqliteCatalog`] is the embedded implementation. Authentication
+//! [`CatalogStore`] trait, implemented by [`SqliteCatalog`] (embedded, one file) and
+//! [`PostgresCatalog`] (a shared PostgreSQL database); [`CatalogLocation`] picks one from a URL.
+//! Both apply the same migrations and pass the same behavioural test suite. Authentication
 //! helpers ([`authenticate_password`], [`identity_for_login`], [`identity_for_api_key_secret`])
 //! turn credentials into an [`Identity`]. Passwords and API key secrets are stored only as
 //! one-way hashes: argon2id for HTTP logins and PostgreSQL-format SCRAM-SHA-256 verifiers
@@ -15,13 +17,17 @@ pub mod api_key;
 mod audit;
 mod error;
 mod identity;
+mod location;
 mod password;
+mod postgres;
 mod role;
+mod schema;
 mod scram;
 mod seed;
 pub mod serving;
 mod sqlite;
 mod store;
+mod stored;
 mod tenant;
 mod timestamp;
 pub mod validate;
@@ -38,7 +44,9 @@ pub use identity::{
     authenticate_password, identity_for_api_key_secret, identity_for_login, identity_for_user,
     Identity,
 };
+pub use location::CatalogLocation;
 pub use password::{PasswordHashes, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+pub use postgres::{PostgresCatalog, PostgresCatalogOptions};
 pub use role::Role;
 pub use scram::{ScramVerifier, DEFAULT_SCRAM_ITERATIONS, SCRAM_SALT_LEN};
 pub use seed::{seed_demo, SeedReport};

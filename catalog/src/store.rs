@@ -1,5 +1,5 @@
 //! The storage-agnostic catalog interface. HTTP, pgwire and the binary depend only on this
-//! trait, so the SQLite store and a future PostgreSQL store are interchangeable and share one
+//! trait, so the SQLite store and the PostgreSQL store are interchangeable and share one
 //! behavioural test suite.
 //!
 //! Every tenant-owned lookup takes the caller's tenant id; a row of another tenant is reported

@@ -1,7 +1,8 @@
 //! Behavioural tests of the [`CatalogStore`] contract. Each scenario is written against
-//! `&dyn CatalogStore` so any store implementation can be run through the same suite; the
-//! SQLite-specific checks (what actually lands on disk) are at the end.
+//! `&dyn CatalogStore` and runs on both stores, SQLite and PostgreSQL; the store-specific checks
+//! (what actually lands in the database) are at the end.
 
+use futures::future::join_all;
 use serde_json::json;
 
 use crate::*;
@@ -818,34 +819,327 @@ async fn check_audit_log(store: &dyn CatalogStore) {
     ));
 }
 
-// ---------------------------------------------------------------- the suite, on SQLite
+// ---------------------------------------------------------------- concurrency, text order, NUL
 
-macro_rules! on_sqlite {
+async fn check_concurrent_writers(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let wf = store
+        .create_workflow(new_workflow(&a, "Contended", json!({"edit": 0})))
+        .await
+        .unwrap();
+
+    // Eight editors save at once without naming a base version: each save is its own version.
+    let saves = (1..=8).map(|i| store.update_workflow(&a.id, &wf.id, edit(json!({"edit": i}))));
+    let results = join_all(saves).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let versions = store.list_workflow_versions(&a.id, &wf.id).await.unwrap();
+    let numbers: Vec<u32> = versions.iter().map(|v| v.version).collect();
+    assert_eq!(numbers, (1..=9).collect::<Vec<_>>());
+    let mut edits: Vec<i64> = versions[1..]
+        .iter()
+        .map(|v| v.definition["edit"].as_i64().unwrap())
+        .collect();
+    edits.sort_unstable();
+    assert_eq!(edits, (1..=8).collect::<Vec<_>>());
+    let current = store.get_workflow(&a.id, &wf.id).await.unwrap();
+    assert_eq!(current.current_version, 9);
+    assert_eq!(current.definition, versions[8].definition);
+
+    // Editors who all started from version 9: exactly one save lands, the others conflict.
+    let racing = (0..4).map(|i| {
+        store.update_workflow(
+            &a.id,
+            &wf.id,
+            WorkflowUpdate {
+                expected_version: Some(9),
+                ..edit(json!({"race": i}))
+            },
+        )
+    });
+    let results = join_all(racing).await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results
+        .iter()
+        .all(|r| r.is_ok() || matches!(r, Err(CatalogError::Conflict(_)))));
+    assert_eq!(
+        store
+            .get_workflow(&a.id, &wf.id)
+            .await
+            .unwrap()
+            .current_version,
+        10
+    );
+
+    // Concurrent replacements of a tenant's entitlements: each applies whole.
+    let sets: [&[&str]; 3] = [&["AAPL", "MSFT"], &["GS"], &["TSLA", "NVDA", "JPM"]];
+    let sets: Vec<Vec<String>> = sets
+        .iter()
+        .map(|set| set.iter().map(|s| s.to_string()).collect())
+        .collect();
+    let results = join_all(sets.iter().map(|set| store.set_entitlements(&a.id, set))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let mut expected: Vec<Vec<String>> = sets.clone();
+    for set in &mut expected {
+        set.sort();
+    }
+    let now = store.list_entitlements(&a.id).await.unwrap();
+    assert!(
+        expected.contains(&now),
+        "{now:?} is a mix of concurrent sets"
+    );
+
+    // Concurrent audit appends: all kept, and pages cut one total order.
+    let appends = (0..10).map(|i| {
+        store.append_audit(NewAuditEntry {
+            tenant_id: a.id.clone(),
+            actor: "user-1".into(),
+            action: "workflow.update".into(),
+            resource_type: "workflow".into(),
+            resource_id: wf.id.clone(),
+            detail: json!({"n": i}),
+        })
+    });
+    let results = join_all(appends).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let all = store.list_audit(&a.id, 50).await.unwrap();
+    assert_eq!(all.len(), 10);
+    let mut seen: Vec<i64> = all
+        .iter()
+        .map(|e| e.detail["n"].as_i64().unwrap())
+        .collect();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..10).collect::<Vec<_>>());
+    assert_eq!(store.list_audit(&a.id, 4).await.unwrap(), all[..4]);
+}
+
+async fn check_text_order(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    // Lists sort by the bytes of the UTF-8 text, whatever collation the database defaults to:
+    // uppercase before `_` before lowercase, and non-ASCII last.
+    for (name, view) in [
+        ("beta", "w1"),
+        ("Ärger", "w2"),
+        ("alpha", "w3"),
+        ("_x", "w4"),
+        ("Alpha", "w5"),
+    ] {
+        let wf = store
+            .create_workflow(NewWorkflow {
+                view_name: Some(view.into()),
+                ..new_workflow(&a, name, json!({}))
+            })
+            .await
+            .unwrap();
+        store
+            .set_workflow_published(&a.id, &wf.id, true)
+            .await
+            .unwrap();
+    }
+    let names: Vec<String> = store
+        .list_workflows(&a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, ["Alpha", "_x", "alpha", "beta", "Ärger"]);
+    let views: Vec<String> = store
+        .list_published_workflows(&a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.view_name)
+        .collect();
+    assert_eq!(views, ["w1", "w2", "w3", "w4", "w5"]);
+
+    for email in ["b@x.test", "a_b@x.test", "a.b@x.test", "ab@x.test"] {
+        store
+            .create_user(NewUser {
+                tenant_id: a.id.clone(),
+                email: email.into(),
+                role: Role::Viewer,
+                password: "long-enough".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let emails: Vec<String> = store
+        .list_users(&a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.email)
+        .filter(|e| e.ends_with("@x.test"))
+        .collect();
+    assert_eq!(
+        emails,
+        ["a.b@x.test", "a_b@x.test", "ab@x.test", "b@x.test"]
+    );
+}
+
+async fn check_nul_characters(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let nul = "x\0y";
+    // No stored key holds NUL, so looking one up is an ordinary miss.
+    assert!(is_not_found(store.get_tenant(nul).await));
+    assert!(is_not_found(store.get_tenant_by_slug(nul).await));
+    assert!(is_not_found(store.list_entitlements(nul).await));
+    assert!(is_not_found(store.set_entitlements(nul, &[]).await));
+    assert!(is_not_found(store.get_user(&a.id, nul).await));
+    assert!(is_not_found(store.get_user(nul, nul).await));
+    assert!(is_not_found(
+        store.set_user_role(&a.id, nul, Role::Admin).await
+    ));
+    assert!(is_not_found(store.delete_user(&a.id, nul).await));
+    assert!(store.list_users(nul).await.unwrap().is_empty());
+    assert!(store
+        .user_credentials_by_email("admin@tenant-a.test\0")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        authenticate_password(store, "admin@tenant-a.test\0", "admin123").await,
+        Err(CatalogError::InvalidCredentials)
+    );
+    assert!(is_not_found(store.get_api_key(&a.id, nul).await));
+    assert!(is_not_found(store.revoke_api_key(&a.id, nul).await));
+    assert!(store.list_api_keys(nul).await.unwrap().is_empty());
+    assert!(is_not_found(store.get_serving_table(nul).await));
+    assert!(is_not_found(
+        store.set_serving_table_enabled(nul, false).await
+    ));
+    assert!(is_not_found(store.get_workflow(&a.id, nul).await));
+    assert!(is_not_found(
+        store.get_workflow_by_view_name(&a.id, nul).await
+    ));
+    assert!(is_not_found(store.list_workflow_versions(&a.id, nul).await));
+    assert!(is_not_found(
+        store.set_workflow_published(&a.id, nul, true).await
+    ));
+    assert!(is_not_found(store.delete_workflow(&a.id, nul).await));
+    assert!(store.list_workflows(nul).await.unwrap().is_empty());
+    assert!(store.list_audit(nul, 10).await.unwrap().is_empty());
+    assert!(is_not_found(
+        store
+            .create_workflow(NewWorkflow {
+                tenant_id: nul.into(),
+                ..new_workflow(&a, "Orphan", json!({}))
+            })
+            .await
+    ));
+
+    // And no value with NUL is stored.
+    let refused =
+        |result: Result<(), CatalogError>| matches!(result, Err(CatalogError::InvalidInput(_)));
+    assert!(refused(
+        store.create_tenant("desk-d", "Desk\0D").await.map(drop)
+    ));
+    assert!(refused(
+        store
+            .create_workflow(new_workflow(&a, "Daily\0PnL", json!({})))
+            .await
+            .map(drop)
+    ));
+    assert!(refused(
+        store
+            .create_user(NewUser {
+                tenant_id: a.id.clone(),
+                email: "nul\0@tenant-a.test".into(),
+                role: Role::Viewer,
+                password: "long-enough".into(),
+            })
+            .await
+            .map(drop)
+    ));
+    assert!(refused(
+        store
+            .create_api_key(NewApiKey {
+                tenant_id: a.id.clone(),
+                name: "grafana".into(),
+                role: Role::Viewer,
+                created_by: "admin\0".into(),
+            })
+            .await
+            .map(drop)
+    ));
+    assert!(refused(
+        store
+            .append_audit(NewAuditEntry {
+                tenant_id: a.id.clone(),
+                actor: "user-1".into(),
+                action: "workflow.delete".into(),
+                resource_type: "workflow".into(),
+                resource_id: "wf\0".into(),
+                detail: json!({}),
+            })
+            .await
+            .map(drop)
+    ));
+    // A JSON string may hold NUL: the stored text escapes it.
+    let wf = store
+        .create_workflow(new_workflow(&a, "Escaped", json!({"label": "a\u{0}b"})))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_workflow(&a.id, &wf.id).await.unwrap().definition,
+        json!({"label": "a\u{0}b"})
+    );
+    assert!(is_not_found(store.get_tenant_by_slug("desk-d").await));
+}
+
+// ---------------------------------------------------------------- the suite, on both stores
+
+/// Runs each check once on a fresh in-memory SQLite catalog (`store_tests::sqlite::*`) and once
+/// on PostgreSQL in a fresh schema (`store_tests::postgres::*`).
+macro_rules! on_both_stores {
     ($($name:ident => $check:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                let store = sqlite().await;
-                $check(&store).await;
-            }
-        )*
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let store = super::sqlite().await;
+                    super::$check(&store).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            use crate::postgres::testing::TestSchema;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    TestSchema::isolated(|schema| async move {
+                        let store = schema.connect().await;
+                        super::$check(&store).await;
+                    })
+                    .await;
+                }
+            )*
+        }
     };
 }
 
-on_sqlite! {
-    sqlite_seed_is_idempotent => check_seed_is_idempotent,
-    sqlite_seed_keeps_admin_changes => check_seed_keeps_admin_changes,
-    sqlite_password_authentication => check_password_authentication,
-    sqlite_user_management => check_user_management,
-    sqlite_scram_login_for_users => check_scram_login_for_users,
-    sqlite_api_key_lifecycle => check_api_key_lifecycle,
-    sqlite_api_key_roles => check_api_key_roles,
-    sqlite_tenants_and_entitlements => check_tenants_and_entitlements,
-    sqlite_serving_table_registry => check_serving_table_registry,
-    sqlite_workflow_versions => check_workflow_versions,
-    sqlite_view_names => check_view_names,
-    sqlite_tenant_scoping => check_tenant_scoping,
-    sqlite_audit_log => check_audit_log,
+on_both_stores! {
+    seed_is_idempotent => check_seed_is_idempotent,
+    seed_keeps_admin_changes => check_seed_keeps_admin_changes,
+    password_authentication => check_password_authentication,
+    user_management => check_user_management,
+    scram_login_for_users => check_scram_login_for_users,
+    api_key_lifecycle => check_api_key_lifecycle,
+    api_key_roles => check_api_key_roles,
+    tenants_and_entitlements => check_tenants_and_entitlements,
+    serving_table_registry => check_serving_table_registry,
+    workflow_versions => check_workflow_versions,
+    view_names => check_view_names,
+    tenant_scoping => check_tenant_scoping,
+    audit_log => check_audit_log,
+    concurrent_writers => check_concurrent_writers,
+    text_order => check_text_order,
+    nul_characters => check_nul_characters,
 }
 
 // ---------------------------------------------------------------- what SQLite keeps on disk
@@ -997,4 +1291,228 @@ fn opening_a_file_that_is_not_a_database_fails_cleanly() {
         SqliteCatalog::open(&path),
         Err(CatalogError::Storage(_) | CatalogError::Migration(_))
     ));
+}
+
+// ---------------------------------------------------------------- what PostgreSQL keeps
+
+mod postgres_specific {
+    use serde_json::json;
+
+    use super::{new_workflow, seeded};
+    use crate::postgres::testing::{test_database, TestSchema};
+    use crate::*;
+
+    /// Every table of the catalog as JSON text, for "is this secret stored anywhere" checks.
+    async fn all_rows(schema: &TestSchema) -> String {
+        let raw = schema.raw().await;
+        let mut text = String::new();
+        for table in [
+            "tenants",
+            "entitlements",
+            "users",
+            "api_keys",
+            "serving_tables",
+            "workflows",
+            "workflow_versions",
+            "audit_log",
+        ] {
+            let row = raw
+                .query_one(
+                    &format!(
+                        "SELECT coalesce(string_agg(row_to_json(t)::text, ' '), '') FROM {table} t"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+            text.push_str(row.get::<_, &str>(0));
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn secrets_never_reach_the_database_in_plain_text() {
+        TestSchema::isolated(|schema| async move {
+            let store = schema.connect().await;
+            let (a, _) = seeded(&store).await;
+            let password = "plaintext-canary-password";
+            let user = store
+                .create_user(NewUser {
+                    tenant_id: a.id.clone(),
+                    email: "canary@tenant-a.test".into(),
+                    role: Role::Analyst,
+                    password: password.into(),
+                })
+                .await
+                .unwrap();
+            let created = store
+                .create_api_key(NewApiKey {
+                    tenant_id: a.id.clone(),
+                    name: "canary-key".into(),
+                    role: Role::Viewer,
+                    created_by: user.id.clone(),
+                })
+                .await
+                .unwrap();
+            let secret = created.secret.clone();
+            let random_part = secret.trim_start_matches("sk_live_");
+
+            let stored = all_rows(&schema).await;
+            assert!(
+                stored.contains("canary@tenant-a.test"),
+                "sanity: data is stored"
+            );
+            for needle in [
+                password,
+                "admin123",
+                "analyst123",
+                "viewer123",
+                &secret,
+                random_part,
+            ] {
+                assert!(!stored.contains(needle), "`{needle}` is stored");
+            }
+
+            let raw = schema.raw().await;
+            let row = raw
+                .query_one(
+                    "SELECT password_hash, scram_verifier FROM users WHERE id = $1",
+                    &[&user.id],
+                )
+                .await
+                .unwrap();
+            assert!(row.get::<_, &str>(0).starts_with("$argon2id$"));
+            let parsed = ScramVerifier::parse(row.get(1)).unwrap();
+            assert_eq!(
+                parsed,
+                ScramVerifier::from_password(password, &parsed.salt, parsed.iterations).unwrap()
+            );
+            let row = raw
+                .query_one(
+                    "SELECT secret_sha256, scram_verifier, prefix FROM api_keys WHERE id = $1",
+                    &[&created.key.id],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                row.get::<_, &str>(0),
+                crate::api_key::secret_sha256(&secret)
+            );
+            assert!(row.get::<_, &str>(1).starts_with("SCRAM-SHA-256$4096:"));
+            let prefix: &str = row.get(2);
+            assert!(prefix.len() <= 12 && secret.starts_with(prefix));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn servers_starting_together_migrate_once_and_share_the_data() {
+        TestSchema::isolated(|schema| async move {
+            // Two servers opening an empty database at the same moment.
+            let (first, second) = tokio::join!(schema.connect(), schema.connect());
+            let (a, _) = seeded(&first).await;
+            assert!(seed_demo(&second).await.unwrap().is_noop());
+            let wf = first
+                .create_workflow(new_workflow(&a, "Persisted", json!({"k": "v"})))
+                .await
+                .unwrap();
+            second
+                .update_workflow(
+                    &a.id,
+                    &wf.id,
+                    WorkflowUpdate {
+                        definition: Some(json!({"k": "w"})),
+                        updated_by: "user-1".into(),
+                        ..WorkflowUpdate::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let seen = first.get_workflow(&a.id, &wf.id).await.unwrap();
+            assert_eq!(seen.current_version, 2);
+            assert_eq!(seen.definition, json!({"k": "w"}));
+
+            let raw = schema.raw().await;
+            let applied: i64 = raw
+                .query_one("SELECT COUNT(*) FROM refinery_schema_history", &[])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(applied, 1);
+
+            // Deleting a workflow removes its version rows too (foreign keys cascade).
+            second.delete_workflow(&a.id, &wf.id).await.unwrap();
+            let left: i64 = raw
+                .query_one(
+                    "SELECT COUNT(*) FROM workflow_versions WHERE workflow_id = $1",
+                    &[&wf.id],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(left, 0);
+
+            // A closed store fails cleanly instead of hanging.
+            first.close();
+            assert!(matches!(
+                first.list_tenants().await,
+                Err(CatalogError::Storage(_))
+            ));
+            assert_eq!(second.list_tenants().await.unwrap().len(), 2);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn unusable_databases_fail_with_storage_errors() {
+        // Nothing listens on a port that was just released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let refused =
+            PostgresCatalog::connect(&format!("postgres://flowforge@127.0.0.1:{port}/catalog"))
+                .await;
+        assert!(
+            matches!(refused, Err(CatalogError::Storage(_))),
+            "{refused:?}"
+        );
+        let malformed = PostgresCatalog::connect("postgres://flowforge@127.0.0.1:port/db").await;
+        assert!(
+            matches!(malformed, Err(CatalogError::Storage(_))),
+            "{malformed:?}"
+        );
+
+        let database = test_database();
+        let mut missing = database.clone();
+        missing.dbname("flowforge_no_such_database");
+        let missing = PostgresCatalog::from_config(missing, &PostgresCatalogOptions::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&missing, CatalogError::Storage(m) if m.contains("3D000")),
+            "{missing:?}"
+        );
+
+        // TLS is verified or not used: the test server offers no certificate this machine
+        // trusts (or no TLS at all), so requiring TLS must fail rather than fall back.
+        let mut tls = database.clone();
+        tls.ssl_mode(tokio_postgres::config::SslMode::Require);
+        let tls = PostgresCatalog::from_config(tls, &PostgresCatalogOptions::default()).await;
+        assert!(matches!(tls, Err(CatalogError::Storage(_))), "{tls:?}");
+
+        // A CA file only makes sense with TLS.
+        let options = PostgresCatalogOptions {
+            ca_file: Some("/etc/flowforge/catalog-ca.pem".into()),
+            ..PostgresCatalogOptions::default()
+        };
+        let plain = PostgresCatalog::from_config(database, &options)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&plain, CatalogError::Storage(m) if m.contains("sslmode=require")),
+            "{plain:?}"
+        );
+    }
 }

@@ -27,6 +27,18 @@ pub fn tenant_slug(slug: &str) -> Result<String, CatalogError> {
     }
 }
 
+/// Checks that text holds no NUL character. PostgreSQL cannot store one in a text column, so
+/// every store refuses it up front and they all accept the same values.
+pub fn storable(what: &str, text: &str) -> Result<(), CatalogError> {
+    if text.contains('\0') {
+        Err(CatalogError::InvalidInput(format!(
+            "{what} must not contain NUL characters"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// Trims and lowercases an email address and checks its basic shape (`local@domain`).
 pub fn email(email: &str) -> Result<String, CatalogError> {
     let email = email.trim().to_lowercase();
@@ -35,7 +47,7 @@ pub fn email(email: &str) -> Result<String, CatalogError> {
             !local.is_empty()
                 && !domain.is_empty()
                 && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
+                && !email.chars().any(|c| c.is_whitespace() || c == '\0')
         }
         None => false,
     };
@@ -68,6 +80,7 @@ pub fn symbol(symbol: &str) -> Result<String, CatalogError> {
 /// Trims a display name and checks it is non-empty and at most [`MAX_NAME_LEN`] characters.
 pub fn display_name(what: &str, name: &str) -> Result<String, CatalogError> {
     let name = name.trim();
+    storable(what, name)?;
     if name.is_empty() {
         return Err(CatalogError::InvalidInput(format!(
             "{what} must not be empty"
@@ -85,6 +98,7 @@ pub fn display_name(what: &str, name: &str) -> Result<String, CatalogError> {
 /// [`MAX_DESCRIPTION_LEN`] characters.
 pub fn description(what: &str, text: &str) -> Result<String, CatalogError> {
     let text = text.trim();
+    storable(what, text)?;
     if text.chars().count() > MAX_DESCRIPTION_LEN {
         return Err(CatalogError::InvalidInput(format!(
             "{what} must be at most {MAX_DESCRIPTION_LEN} characters"
@@ -111,7 +125,15 @@ mod tests {
             email(" Admin@Tenant-A.test ").unwrap(),
             "admin@tenant-a.test"
         );
-        for bad in ["", "no-at-sign", "@x.test", "a@", "a@b@c", "a b@c.test"] {
+        for bad in [
+            "",
+            "no-at-sign",
+            "@x.test",
+            "a@",
+            "a@b@c",
+            "a b@c.test",
+            "a\0@c.test",
+        ] {
             assert!(email(bad).is_err(), "accepted {bad:?}");
         }
     }
@@ -132,5 +154,7 @@ mod tests {
         assert!(display_name("name", &"x".repeat(MAX_NAME_LEN + 1)).is_err());
         assert_eq!(description("d", "  ").unwrap(), "");
         assert!(description("d", &"x".repeat(MAX_DESCRIPTION_LEN + 1)).is_err());
+        assert!(display_name("name", "a\0b").is_err());
+        assert!(description("d", "a\0b").is_err());
     }
 }

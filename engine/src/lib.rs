@@ -11,6 +11,7 @@ pub mod dialect;
 pub mod embedded;
 pub mod error;
 pub mod formula;
+pub mod remote;
 pub mod sample_data;
 pub mod serving_tables;
 pub mod session;

@@ -13,6 +13,17 @@ use datafusion::logical_expr::{LogicalTableSource, TableSource};
 
 use crate::serving_tables::serving_table;
 
+/// Where the serving tables' rows come from: local Parquet ([`crate::embedded::EmbeddedData`])
+/// or a backend ([`crate::remote::RemoteData`]). Sessions wrap each raw provider in the tenant's
+/// entitlement filter.
+pub trait ServingData: Send + Sync {
+    /// The raw provider of serving table `table`, `None` when this source does not hold it.
+    fn provider(&self, table: &str) -> Option<Arc<dyn TableProvider>>;
+
+    /// A short name for logs and health checks (`embedded`, `clickhouse`).
+    fn name(&self) -> &str;
+}
+
 /// Supplies the table a Data Source node reads.
 pub trait TableResolver: Send + Sync {
     /// The source for `table`, or `None` when the table does not exist for this caller.

@@ -13,9 +13,13 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::Args;
-use flowforge_catalog::{CatalogStore, SqliteCatalog};
+use flowforge_catalog::CatalogStore;
+use flowforge_catalog::{CatalogLocation, PostgresCatalogOptions};
 use flowforge_engine::embedded::EmbeddedData;
+use flowforge_engine::remote::clickhouse::{ClickHouseBackend, ClickHouseConfig};
+use flowforge_engine::remote::RemoteData;
 use flowforge_engine::sample_data::{self, SampleOptions};
+use flowforge_engine::tables::ServingData;
 use flowforge_proxy::{AuthMethod, ProxyConfig, ProxyServer, TlsFiles};
 use serde::Deserialize;
 
@@ -60,6 +64,20 @@ pub struct ServeArgs {
     /// Last day (exclusive) of generated sample data, YYYY-MM-DD. [default: today, UTC]
     #[arg(long, env = "FLOWFORGE_SAMPLE_ANCHOR")]
     pub sample_anchor: Option<NaiveDate>,
+
+    /// Where the catalog lives: `sqlite:<path>` or `postgres://user:pass@host/db`.
+    /// [default: sqlite:<data-dir>/catalog.sqlite3]
+    #[arg(long, env = "FLOWFORGE_CATALOG_URL")]
+    pub catalog_url: Option<String>,
+
+    /// Serve the serving tables from ClickHouse's HTTP interface (`http://host:8123`) instead
+    /// of the embedded Parquet data; single-backend queries are pushed down whole.
+    #[arg(long, env = "FLOWFORGE_CLICKHOUSE_URL")]
+    pub clickhouse_url: Option<url::Url>,
+
+    /// The ClickHouse database holding the serving tables. [default: market]
+    #[arg(long, env = "FLOWFORGE_CLICKHOUSE_DATABASE")]
+    pub clickhouse_database: Option<String>,
 }
 
 /// The TOML file's shape: the same settings as the flags.
@@ -77,6 +95,9 @@ struct FileSettings {
     statement_timeout: Option<u64>,
     no_demo: Option<bool>,
     sample_anchor: Option<NaiveDate>,
+    catalog_url: Option<String>,
+    clickhouse_url: Option<url::Url>,
+    clickhouse_database: Option<String>,
 }
 
 /// Effective settings after merging flags, environment, file and defaults.
@@ -92,6 +113,11 @@ pub struct Settings {
     pub statement_timeout: Option<Duration>,
     pub demo: bool,
     pub sample_anchor: Option<NaiveDate>,
+    /// `None`: the SQLite file in the data folder.
+    pub catalog_url: Option<String>,
+    /// `None`: the embedded Parquet data.
+    pub clickhouse_url: Option<url::Url>,
+    pub clickhouse_database: String,
 }
 
 impl Settings {
@@ -156,6 +182,12 @@ impl Settings {
             statement_timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
             demo: !(args.no_demo || file.no_demo.unwrap_or(false)),
             sample_anchor: args.sample_anchor.or(file.sample_anchor),
+            catalog_url: args.catalog_url.or(file.catalog_url),
+            clickhouse_url: args.clickhouse_url.or(file.clickhouse_url),
+            clickhouse_database: args
+                .clickhouse_database
+                .or(file.clickhouse_database)
+                .unwrap_or_else(|| "market".to_string()),
         })
     }
 }
@@ -165,6 +197,9 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
     let settings = Settings::resolve(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Planning and unparsing deep plans (views of views, long workflows) recurse deeply;
+        // the default 2 MiB worker stack is not enough for debug builds.
+        .thread_stack_size(WORKER_STACK_BYTES)
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(serve(settings))?;
@@ -225,12 +260,26 @@ async fn shutdown_signal() {
     }
 }
 
+/// Stack size of the server's worker threads.
+const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// File name of the embedded catalog inside the data folder.
 pub const CATALOG_FILE: &str = "catalog.sqlite3";
 
-async fn open_catalog(dir: &Path, demo: bool) -> Result<Arc<dyn CatalogStore>, String> {
-    let catalog = SqliteCatalog::open(&dir.join(CATALOG_FILE)).map_err(|e| e.to_string())?;
-    let catalog: Arc<dyn CatalogStore> = Arc::new(catalog);
+async fn open_catalog(
+    dir: &Path,
+    url: Option<&str>,
+    demo: bool,
+) -> Result<Arc<dyn CatalogStore>, String> {
+    let location = match url {
+        Some(url) => url.parse::<CatalogLocation>().map_err(|e| e.to_string())?,
+        None => CatalogLocation::Sqlite(dir.join(CATALOG_FILE)),
+    };
+    tracing::info!(catalog = %location, "opening the catalog");
+    let catalog = location
+        .open(&PostgresCatalogOptions::default())
+        .await
+        .map_err(|e| format!("catalog {location}: {e}"))?;
     if demo {
         flowforge_catalog::seed_demo(catalog.as_ref())
             .await
@@ -242,9 +291,45 @@ async fn open_catalog(dir: &Path, demo: bool) -> Result<Arc<dyn CatalogStore>, S
     Ok(catalog)
 }
 
+/// The serving data and its readiness check: ClickHouse when configured, else local Parquet.
+async fn serving_data(
+    settings: &Settings,
+) -> Result<(Arc<dyn ServingData>, Box<dyn flowforge_http::HealthCheck>), String> {
+    let embedded = Arc::new(prepare_data(settings)?);
+    let Some(url) = &settings.clickhouse_url else {
+        let health = Box::new(crate::sessions::DataHealth(Arc::clone(&embedded)));
+        return Ok((embedded, health));
+    };
+    let backend = Arc::new(
+        ClickHouseBackend::new(ClickHouseConfig {
+            url: url.clone(),
+            database: settings.clickhouse_database.clone(),
+            max_execution_time: settings
+                .statement_timeout
+                .unwrap_or(Duration::from_secs(300)),
+            max_result_rows: settings.max_result_rows.map_or(0, |n| n.saturating_add(1)),
+        })
+        .map_err(|e| e.to_string())?,
+    );
+    let shown = url.host_str().unwrap_or("?").to_string();
+    match backend.ping().await {
+        Ok(()) => {
+            tracing::info!(host = %shown, database = %settings.clickhouse_database, "ClickHouse backend ready")
+        }
+        Err(error) => tracing::warn!(host = %shown, %error, "ClickHouse backend not reachable yet"),
+    }
+    let health = Box::new(crate::sessions::ClickHouseHealth(Arc::clone(&backend)));
+    Ok((Arc::new(RemoteData::new(backend)), health))
+}
+
 async fn serve(settings: Settings) -> Result<(), String> {
-    let data = Arc::new(prepare_data(&settings)?);
-    let catalog = open_catalog(&settings.data_dir, settings.demo).await?;
+    let (data, data_health) = serving_data(&settings).await?;
+    let catalog = open_catalog(
+        &settings.data_dir,
+        settings.catalog_url.as_deref(),
+        settings.demo,
+    )
+    .await?;
     let tls = tls_files(&settings)?;
     let ca = tls.as_ref().and_then(|(_, ca)| ca.clone());
     let tls = tls.map(|(files, _)| files);
@@ -280,7 +365,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         },
         vec![
             Box::new(crate::sessions::CatalogHealth(Arc::clone(&catalog))),
-            Box::new(crate::sessions::DataHealth(Arc::clone(&data))),
+            data_health,
         ],
     )
     .await

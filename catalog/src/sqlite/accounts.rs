@@ -339,6 +339,7 @@ pub(super) fn create_api_key(
     material: GeneratedKeyMaterial,
 ) -> Result<CreatedApiKey, CatalogError> {
     let name = validate::display_name("API key name", &new.name)?;
+    validate::storable("API key creator", &new.created_by)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(db_err)?;

@@ -1,8 +1,7 @@
 //! The audit log in SQLite.
 
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
-use super::accounts::require_tenant;
 use super::columns::{db_err, json, json_text, new_id, time};
 use crate::{timestamp, validate, AuditEntry, CatalogError, NewAuditEntry, MAX_AUDIT_PAGE};
 
@@ -19,24 +18,44 @@ fn entry_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
-pub(super) fn append(conn: &Connection, new: &NewAuditEntry) -> Result<AuditEntry, CatalogError> {
+pub(super) fn append(
+    conn: &mut Connection,
+    new: &NewAuditEntry,
+) -> Result<AuditEntry, CatalogError> {
+    let resource_id = new.resource_id.trim();
+    validate::storable("audit resource id", resource_id)?;
     let entry = AuditEntry {
         id: new_id(),
         tenant_id: new.tenant_id.clone(),
         actor: validate::display_name("audit actor", &new.actor)?,
         action: validate::display_name("audit action", &new.action)?,
         resource_type: validate::display_name("audit resource type", &new.resource_type)?,
-        resource_id: new.resource_id.trim().to_string(),
+        resource_id: resource_id.to_string(),
         detail: new.detail.clone(),
         at: timestamp::now(),
     };
-    require_tenant(conn, &entry.tenant_id)?;
-    conn.execute(
-        "INSERT INTO audit_log (id, tenant_id, actor, action, resource_type, resource_id, detail, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db_err)?;
+    // Taking the tenant's next number also proves the tenant exists.
+    let seq: i64 = tx
+        .query_row(
+            "UPDATE tenants SET last_audit_seq = last_audit_seq + 1 WHERE id = ?1
+             RETURNING last_audit_seq",
+            [&entry.tenant_id],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_err)?
+        .ok_or_else(|| CatalogError::not_found("tenant", &entry.tenant_id))?;
+    tx.execute(
+        "INSERT INTO audit_log (id, tenant_id, seq, actor, action, resource_type, resource_id,
+                                detail, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             entry.id,
             entry.tenant_id,
+            seq,
             entry.actor,
             entry.action,
             entry.resource_type,
@@ -46,6 +65,7 @@ pub(super) fn append(conn: &Connection, new: &NewAuditEntry) -> Result<AuditEntr
         ],
     )
     .map_err(db_err)?;
+    tx.commit().map_err(db_err)?;
     Ok(entry)
 }
 

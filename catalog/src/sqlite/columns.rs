@@ -8,7 +8,8 @@ use rusqlite::types::Type;
 use rusqlite::{ErrorCode, Row};
 use serde_json::Value;
 
-use crate::{timestamp, CatalogError};
+pub(crate) use crate::stored::{json_text, new_id};
+use crate::{stored, timestamp, CatalogError};
 
 /// Maps a SQLite error: constraint violations become conflicts, everything else is storage.
 pub(crate) fn db_err(e: rusqlite::Error) -> CatalogError {
@@ -52,21 +53,5 @@ pub(crate) fn optional_time(row: &Row<'_>, idx: usize) -> rusqlite::Result<Optio
 /// Reads a JSON document column.
 pub(crate) fn json(row: &Row<'_>, idx: usize) -> rusqlite::Result<Value> {
     let text: String = row.get(idx)?;
-    serde_json::from_str(&text).map_err(|e| {
-        conversion(
-            idx,
-            CatalogError::Storage(format!("stored JSON is invalid: {e}")),
-        )
-    })
-}
-
-/// Serialises a JSON document for storage.
-pub(crate) fn json_text(value: &Value) -> Result<String, CatalogError> {
-    serde_json::to_string(value)
-        .map_err(|e| CatalogError::InvalidInput(format!("cannot serialise JSON: {e}")))
-}
-
-/// A fresh random UUID string for a new row.
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    stored::json_value(&text).map_err(|e| conversion(idx, e))
 }

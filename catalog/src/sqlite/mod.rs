@@ -20,10 +20,6 @@ use crate::{
     Workflow, WorkflowUpdate, WorkflowVersion,
 };
 
-mod embedded {
-    refinery::embed_migrations!("migrations");
-}
-
 /// How long a writer waits for another process (e.g. `flowforge seed` beside a running server)
 /// to release the database before giving up.
 const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
@@ -85,7 +81,7 @@ impl SqliteCatalog {
             .map_err(columns::db_err)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(columns::db_err)?;
-        let report = embedded::migrations::runner()
+        let report = crate::schema::migrations::runner()
             .run(&mut conn)
             .map_err(|e| CatalogError::Migration(e.to_string()))?;
         for migration in report.applied_migrations() {

@@ -128,7 +128,16 @@ impl Dialect for ClickHouseDialect {
                     Some("year") => "toStartOfYear",
                     _ => return Ok(None),
                 };
-                return Ok(Some(call(target, vec![unparser.expr_to_sql(&args[1])?])));
+                // `toStartOf*` returns a second-precision DateTime (or a Date); DataFusion's
+                // date_trunc keeps the microsecond timestamp type, so convert back to it.
+                let truncated = call(target, vec![unparser.expr_to_sql(&args[1])?]);
+                return Ok(Some(call(
+                    "toDateTime64",
+                    vec![
+                        truncated,
+                        ast::Expr::value(ast::Value::Number("6".into(), false)),
+                    ],
+                )));
             }
             "date_part" if args.len() == 2 => {
                 let target = match string_literal(&args[0]).as_deref() {
@@ -156,7 +165,16 @@ impl Dialect for ClickHouseDialect {
                     }
                     _ => return Ok(None),
                 };
-                return Ok(Some(call(target, vec![unparser.expr_to_sql(&args[1])?])));
+                // `toStartOf*` returns a second-precision DateTime (or a Date); DataFusion's
+                // date_trunc keeps the microsecond timestamp type, so convert back to it.
+                let truncated = call(target, vec![unparser.expr_to_sql(&args[1])?]);
+                return Ok(Some(call(
+                    "toDateTime64",
+                    vec![
+                        truncated,
+                        ast::Expr::value(ast::Value::Number("6".into(), false)),
+                    ],
+                )));
             }
             "strpos" => "position",
             "md5" => {

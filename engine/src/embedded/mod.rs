@@ -170,3 +170,13 @@ fn listing_table(path: &Path, schema: SchemaRef) -> Result<Arc<dyn TableProvider
 
 #[cfg(test)]
 mod tests;
+
+impl crate::tables::ServingData for EmbeddedData {
+    fn provider(&self, table: &str) -> Option<Arc<dyn TableProvider>> {
+        EmbeddedData::provider(self, table)
+    }
+
+    fn name(&self) -> &str {
+        "embedded"
+    }
+}

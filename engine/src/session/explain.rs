@@ -38,6 +38,17 @@ pub(crate) fn explain_lines(
         lines.push("Analyzed plan (before optimization):".to_string());
         push_indented(&mut lines, &analyzed.display_indent_schema().to_string());
     }
+    if let Some(backend) = crate::remote::single_backend(&analyzed) {
+        lines.push(format!(
+            "Backend SQL ({}, the whole query in one request):",
+            backend.name()
+        ));
+        match crate::dialect::plan_to_sql(&analyzed, backend.dialect()) {
+            Ok(sql) => push_indented(&mut lines, &sql),
+            Err(e) => lines.push(format!("  (not expressible as SQL, runs locally: {e})")),
+        }
+        return Ok(lines);
+    }
     lines.push("Backend SQL (PostgreSQL dialect):".to_string());
     match Unparser::new(&PostgreSqlDialect {}).plan_to_sql(&analyzed) {
         Ok(statement) => push_indented(&mut lines, &format!("{statement:#}")),

@@ -208,6 +208,8 @@ pub struct TenantSession {
     public: Arc<dyn SchemaProvider>,
     views: RwLock<BTreeMap<String, ViewInfo>>,
     pg_catalog: pg_catalog::PgCatalog,
+    /// Some serving table lives on a backend: queries may be pushed down whole.
+    has_remote_tables: bool,
 }
 
 impl std::fmt::Debug for TenantSession {
@@ -235,10 +237,12 @@ impl TenantSession {
             .collect();
         let mut tables: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
         let mut guarded = Vec::new();
+        let mut has_remote_tables = false;
         for def in serving_tables() {
             let Some(raw) = raw_tables(def.name) else {
                 continue;
             };
+            has_remote_tables |= raw.downcast_ref::<crate::remote::RemoteTable>().is_some();
             if def.symbol_scoped || has_symbol_column(&raw.schema()) {
                 let entitled = EntitledTable::new(def.name, raw, &entitlements)?;
                 guarded.push(entitled.guarded());
@@ -283,6 +287,7 @@ impl TenantSession {
             public,
             views: RwLock::new(BTreeMap::new()),
             pg_catalog,
+            has_remote_tables,
         })
     }
 
@@ -437,7 +442,28 @@ impl TenantSession {
                 unbound.len()
             )));
         }
-        DataFrame::new(self.ctx.state(), plan)
+        let state = self.ctx.state();
+        if self.has_remote_tables {
+            let analyzed = state
+                .analyzer()
+                .execute_and_check(plan.clone(), state.config_options(), |_, _| {})
+                .map_err(planning_error)?;
+            if let Some((backend, sql)) = crate::remote::pushdown_sql(&analyzed) {
+                tracing::debug!(backend = backend.name(), %sql, "whole query pushed down");
+                let schema = Arc::new(analyzed.schema().as_arrow().clone());
+                match backend.start(sql.clone(), schema).await? {
+                    crate::remote::Started::Running(stream) => return Ok(stream),
+                    // The backend refused FlowForge's SQL: plan locally, scan by scan.
+                    crate::remote::Started::Rejected(reason) => tracing::warn!(
+                        backend = backend.name(),
+                        %reason,
+                        %sql,
+                        "backend rejected the pushed-down query; running it locally"
+                    ),
+                }
+            }
+        }
+        DataFrame::new(state, plan)
             .execute_stream()
             .await
             .map_err(execution_error)

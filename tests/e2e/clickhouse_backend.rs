@@ -1,0 +1,148 @@
+//! The ClickHouse backend against the real ClickHouse engine (chdb behind the test services'
+//! HTTP endpoint, loaded with the same sample data): the same queries answer the same rows as
+//! on the embedded engine, a single-backend query is one ClickHouse request carrying the
+//! tenant's entitlement filter, and EXPLAIN shows the SQL ClickHouse receives.
+//!
+//! Needs `FLOWFORGE_TEST_CLICKHOUSE_URL` and `FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG` (set by the
+//! test command's services, `deploy/scripts/with-test-services.sh`).
+
+use std::process::Command;
+
+use super::server::TestServer;
+
+fn service(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the tests with `make test` (it starts the test services)")
+    })
+}
+
+/// Rows of `sql` as `|`-separated lines, numbers rounded to 6 significant digits so float
+/// sums that differ only in the last bits (summation order) compare equal.
+fn rows(server: &TestServer, user: &str, password: &str, sql: &str) -> Vec<String> {
+    let out = Command::new("psql")
+        .arg(server.dsn(user, password))
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .env_remove("PGPASSWORD")
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{sql}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            line.split('|')
+                .map(|cell| match cell.parse::<f64>() {
+                    Ok(v) if cell.contains('.') => format!("{v:.6e}"),
+                    _ => cell.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+/// Lines of the endpoint's query log (one per request it received).
+fn query_log() -> Vec<serde_json::Value> {
+    let path = service("FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG");
+    std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+const ANALYST: (&str, &str) = ("analyst@tenant-a.test", "analyst123");
+
+/// Client queries over the workflow views and serving tables: filters, aggregates, joins,
+/// windows, ORDER BY/LIMIT and date functions.
+const QUERIES: &[&str] = &[
+    "SELECT * FROM trades_by_symbol ORDER BY symbol",
+    "SELECT sector, notional FROM notional_by_sector ORDER BY sector",
+    "SELECT * FROM hourly_ohlcv ORDER BY bucket, symbol LIMIT 50",
+    "SELECT * FROM vwap ORDER BY trade_id LIMIT 50",
+    "SELECT * FROM large_trades ORDER BY trade_id LIMIT 50",
+    "SELECT symbol, count(*) FROM market.fct_trades GROUP BY 1 ORDER BY 1",
+    "SELECT symbol, count(*) AS n FROM market.fct_trades WHERE side = 'BUY' AND quantity > 500 GROUP BY symbol HAVING count(*) > 10 ORDER BY n DESC, symbol",
+    "SELECT date_trunc('day', event_time) AS day, count(*) FROM market.fct_trades GROUP BY 1 ORDER BY 1",
+    "SELECT t.symbol, i.sector, sum(t.quantity) FROM market.fct_trades t JOIN market.dim_instruments i ON i.symbol = t.symbol GROUP BY 1, 2 ORDER BY 1",
+    "SELECT symbol, max(price) - min(price) AS spread FROM market.fct_trades GROUP BY symbol ORDER BY symbol",
+    "SELECT trade_id, symbol, price FROM market.fct_trades WHERE symbol IN ('AAPL', 'TSLA') ORDER BY trade_id LIMIT 20",
+    "SELECT count(DISTINCT symbol), min(event_time), max(event_time) FROM market.fct_trades",
+    "SELECT symbol, volume FROM trades_by_symbol WHERE volume > (SELECT avg(volume) FROM trades_by_symbol) ORDER BY symbol",
+    "SELECT trade_id, row_number() OVER (PARTITION BY symbol ORDER BY trade_id) AS rn FROM market.fct_trades ORDER BY trade_id LIMIT 30",
+];
+
+#[test]
+fn clickhouse_answers_like_the_embedded_engine_in_one_request_per_query() {
+    let url = service("FLOWFORGE_TEST_CLICKHOUSE_URL");
+    let embedded = TestServer::start(&[]);
+    let clickhouse = TestServer::start(&["--clickhouse-url", &url]);
+    let (user, password) = ANALYST;
+
+    let mut mismatches = Vec::new();
+    for sql in QUERIES {
+        let expected = rows(&embedded, user, password, sql);
+        assert!(
+            !expected.is_empty(),
+            "{sql} returns no rows on the embedded engine"
+        );
+        let before = query_log().len();
+        let got = rows(&clickhouse, user, password, sql);
+        let requests = &query_log()[before..];
+        if got != expected {
+            mismatches.push(format!(
+                "{sql}\n  embedded:   {:?}\n  clickhouse: {:?}",
+                &expected[..expected.len().min(3)],
+                &got[..got.len().min(3)]
+            ));
+        }
+        if requests.len() != 1 {
+            mismatches.push(format!(
+                "{sql}\n  {} ClickHouse requests, expected exactly one: {:?}",
+                requests.len(),
+                requests
+                    .iter()
+                    .map(|r| r["query"].to_string())
+                    .collect::<Vec<_>>()
+            ));
+            continue;
+        }
+        let backend_sql = requests[0]["query"].as_str().unwrap_or_default();
+        if !backend_sql.contains("IN ('AAPL', 'AMZN', 'GOOGL', 'JPM', 'MSFT', 'NVDA')") {
+            mismatches.push(format!(
+                "{sql}\n  the tenant's entitlement filter is missing from the backend SQL: {backend_sql}"
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+
+    let explained = rows(
+        &clickhouse,
+        user,
+        password,
+        "EXPLAIN SELECT * FROM large_trades WHERE symbol = 'NVDA'",
+    )
+    .join("\n");
+    assert!(
+        explained.contains("Backend SQL (clickhouse, the whole query in one request):"),
+        "{explained}"
+    );
+    assert!(explained.contains("`fct_trades`"), "{explained}");
+}
+
+#[test]
+fn another_tenant_gets_only_its_symbols_from_clickhouse() {
+    let url = service("FLOWFORGE_TEST_CLICKHOUSE_URL");
+    let clickhouse = TestServer::start(&["--clickhouse-url", &url]);
+    let symbols = rows(
+        &clickhouse,
+        "admin@tenant-b.test",
+        "admin123",
+        "SELECT DISTINCT symbol FROM market.fct_trades ORDER BY 1",
+    );
+    assert_eq!(symbols, ["BAC", "GS", "JPM", "META", "TSLA"]);
+}
