@@ -158,3 +158,17 @@ impl flowforge_http::HealthCheck for ClickHouseHealth {
         self.0.ping().await.map_err(|e| e.to_string())
     }
 }
+
+/// `/health/ready` check of the Materialize backend.
+pub struct MaterializeHealth(pub Arc<flowforge_engine::remote::postgres::PostgresBackend>);
+
+#[async_trait]
+impl flowforge_http::HealthCheck for MaterializeHealth {
+    fn name(&self) -> &str {
+        "materialize"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| e.to_string())
+    }
+}

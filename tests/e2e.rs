@@ -2,10 +2,10 @@
 //! asyncpg). One test binary with modules, so DataFusion links once.
 
 mod e2e {
+    pub mod backends;
     pub mod bi_clients;
     pub mod bi_corpus;
     pub mod cli;
-    pub mod clickhouse_backend;
     pub mod http;
     pub mod psql;
     pub mod psql_catalog;

@@ -17,8 +17,10 @@ use flowforge_catalog::CatalogStore;
 use flowforge_catalog::{CatalogLocation, PostgresCatalogOptions};
 use flowforge_engine::embedded::EmbeddedData;
 use flowforge_engine::remote::clickhouse::{ClickHouseBackend, ClickHouseConfig};
-use flowforge_engine::remote::RemoteData;
+use flowforge_engine::remote::postgres::{PostgresBackend, PostgresConfig};
+use flowforge_engine::remote::{RemoteData, RoutedData};
 use flowforge_engine::sample_data::{self, SampleOptions};
+use flowforge_engine::serving_tables::{serving_tables, Freshness};
 use flowforge_engine::tables::ServingData;
 use flowforge_proxy::{AuthMethod, ProxyConfig, ProxyServer, TlsFiles};
 use serde::Deserialize;
@@ -78,6 +80,16 @@ pub struct ServeArgs {
     /// The ClickHouse database holding the serving tables. [default: market]
     #[arg(long, env = "FLOWFORGE_CLICKHOUSE_DATABASE")]
     pub clickhouse_database: Option<String>,
+
+    /// Serve live tables from Materialize (or any PostgreSQL-wire server):
+    /// `postgres://user:pass@host:6875/materialize`.
+    #[arg(long, env = "FLOWFORGE_MATERIALIZE_URL")]
+    pub materialize_url: Option<String>,
+
+    /// Which serving tables Materialize serves: `live` (positions, P&L) or `all`.
+    /// [default: live]
+    #[arg(long, env = "FLOWFORGE_MATERIALIZE_TABLES")]
+    pub materialize_tables: Option<String>,
 }
 
 /// The TOML file's shape: the same settings as the flags.
@@ -98,6 +110,8 @@ struct FileSettings {
     catalog_url: Option<String>,
     clickhouse_url: Option<url::Url>,
     clickhouse_database: Option<String>,
+    materialize_url: Option<String>,
+    materialize_tables: Option<String>,
 }
 
 /// Effective settings after merging flags, environment, file and defaults.
@@ -118,6 +132,10 @@ pub struct Settings {
     /// `None`: the embedded Parquet data.
     pub clickhouse_url: Option<url::Url>,
     pub clickhouse_database: String,
+    /// `None`: no Materialize.
+    pub materialize_url: Option<String>,
+    /// Materialize serves every serving table (`all`), not just the live ones.
+    pub materialize_all: bool,
 }
 
 impl Settings {
@@ -188,6 +206,20 @@ impl Settings {
                 .clickhouse_database
                 .or(file.clickhouse_database)
                 .unwrap_or_else(|| "market".to_string()),
+            materialize_url: args.materialize_url.or(file.materialize_url),
+            materialize_all: match args
+                .materialize_tables
+                .or(file.materialize_tables)
+                .as_deref()
+            {
+                None | Some("live") => false,
+                Some("all") => true,
+                Some(other) => {
+                    return Err(format!(
+                        "materialize_tables must be `live` or `all`, not `{other}`"
+                    ))
+                }
+            },
         })
     }
 }
@@ -291,8 +323,49 @@ async fn open_catalog(
     Ok(catalog)
 }
 
-/// The serving data and its readiness check: ClickHouse when configured, else local Parquet.
+/// The serving data and its readiness checks: ClickHouse (else local Parquet) for analytics,
+/// Materialize for live tables when configured.
 async fn serving_data(
+    settings: &Settings,
+) -> Result<
+    (
+        Arc<dyn ServingData>,
+        Vec<Box<dyn flowforge_http::HealthCheck>>,
+    ),
+    String,
+> {
+    let (analytics, health) = analytical_data(settings).await?;
+    let mut checks = vec![health];
+    let Some(url) = &settings.materialize_url else {
+        return Ok((analytics, checks));
+    };
+    let backend = Arc::new(PostgresBackend::new(PostgresConfig {
+        url: url.clone(),
+        schema: "market".to_string(),
+        statement_timeout: settings
+            .statement_timeout
+            .unwrap_or(Duration::from_secs(300)),
+        label: "materialize".to_string(),
+    }));
+    match backend.ping().await {
+        Ok(()) => tracing::info!("Materialize backend ready"),
+        Err(error) => tracing::warn!(%error, "Materialize backend not reachable yet"),
+    }
+    checks.push(Box::new(crate::sessions::MaterializeHealth(Arc::clone(
+        &backend,
+    ))));
+    let live: Arc<dyn ServingData> = Arc::new(RemoteData::new(backend));
+    let mut routed = RoutedData::new(analytics);
+    for table in serving_tables() {
+        if settings.materialize_all || table.freshness == Freshness::Live {
+            routed = routed.route(table.name, Arc::clone(&live));
+        }
+    }
+    Ok((Arc::new(routed), checks))
+}
+
+/// ClickHouse when configured, else the embedded Parquet data.
+async fn analytical_data(
     settings: &Settings,
 ) -> Result<(Arc<dyn ServingData>, Box<dyn flowforge_http::HealthCheck>), String> {
     let embedded = Arc::new(prepare_data(settings)?);
@@ -363,10 +436,12 @@ async fn serve(settings: Settings) -> Result<(), String> {
             psql: psql.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
         },
-        vec![
-            Box::new(crate::sessions::CatalogHealth(Arc::clone(&catalog))),
-            data_health,
-        ],
+        std::iter::once(
+            Box::new(crate::sessions::CatalogHealth(Arc::clone(&catalog)))
+                as Box<dyn flowforge_http::HealthCheck>,
+        )
+        .chain(data_health)
+        .collect(),
     )
     .await
     .map_err(|e| e.to_string())?;

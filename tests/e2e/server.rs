@@ -96,6 +96,11 @@ impl TestServer {
     }
 
     /// The data folder.
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }

@@ -120,6 +120,12 @@ impl ClickHouseBackend {
     }
 }
 
+/// A new query id: `flowforge-<process id>-<uuid>`, so ClickHouse's query log tells which
+/// proxy instance sent a query.
+fn query_id() -> String {
+    format!("flowforge-{}-{}", std::process::id(), uuid::Uuid::new_v4())
+}
+
 fn unreachable(error: &reqwest::Error) -> EngineError {
     EngineError::Backend {
         backend: NAME.into(),
@@ -185,7 +191,7 @@ const REJECTED_SQL_CODES: &[&str] = &[
 #[async_trait::async_trait]
 impl RemoteBackend for ClickHouseBackend {
     async fn start(&self, sql: String, schema: SchemaRef) -> Result<Started, EngineError> {
-        let query_id = format!("flowforge-{}", uuid::Uuid::new_v4());
+        let query_id = query_id();
         let guard = self.kill_guard(&query_id);
         tracing::debug!(%query_id, %sql, "ClickHouse query");
         let response = self
@@ -233,7 +239,7 @@ impl RemoteBackend for ClickHouseBackend {
     }
 
     fn execute(&self, sql: String, schema: SchemaRef) -> SendableRecordBatchStream {
-        let query_id = format!("flowforge-{}", uuid::Uuid::new_v4());
+        let query_id = query_id();
         let request = self
             .client
             .post(self.query_url(&query_id))

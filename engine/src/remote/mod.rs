@@ -9,6 +9,7 @@
 //! spanning backends plan locally, each table scan pushing its projection, filters and limit.
 
 pub mod clickhouse;
+pub mod postgres;
 
 use std::fmt;
 use std::sync::Arc;
@@ -92,6 +93,43 @@ impl crate::tables::ServingData for RemoteData {
 
     fn name(&self) -> &str {
         self.backend.name()
+    }
+}
+
+/// Routes each serving table to the source that serves it: tables named in `routes` to their
+/// source, the rest to `default`. The binary routes live tables (positions, P&L) to Materialize
+/// and everything else to ClickHouse or the embedded data.
+pub struct RoutedData {
+    default: Arc<dyn crate::tables::ServingData>,
+    routes: Vec<(String, Arc<dyn crate::tables::ServingData>)>,
+}
+
+impl RoutedData {
+    /// Everything from `default` until routes are added.
+    pub fn new(default: Arc<dyn crate::tables::ServingData>) -> Self {
+        RoutedData {
+            default,
+            routes: Vec::new(),
+        }
+    }
+
+    /// Serves `table` from `source`.
+    pub fn route(mut self, table: &str, source: Arc<dyn crate::tables::ServingData>) -> Self {
+        self.routes.push((table.to_string(), source));
+        self
+    }
+}
+
+impl crate::tables::ServingData for RoutedData {
+    fn provider(&self, table: &str) -> Option<Arc<dyn TableProvider>> {
+        match self.routes.iter().find(|(name, _)| name == table) {
+            Some((_, source)) => source.provider(table),
+            None => self.default.provider(table),
+        }
+    }
+
+    fn name(&self) -> &str {
+        "routed"
     }
 }
 

@@ -1,10 +1,12 @@
-//! The ClickHouse backend against the real ClickHouse engine (chdb behind the test services'
-//! HTTP endpoint, loaded with the same sample data): the same queries answer the same rows as
-//! on the embedded engine, a single-backend query is one ClickHouse request carrying the
-//! tenant's entitlement filter, and EXPLAIN shows the SQL ClickHouse receives.
+//! The backends against real engines loaded with the same sample data as the embedded one: the
+//! real ClickHouse engine (chdb behind the test services' HTTP endpoint) and PostgreSQL standing
+//! in for Materialize. The same queries answer the same rows as on the embedded engine; a
+//! single-backend query is one ClickHouse request carrying the tenant's entitlement filter;
+//! EXPLAIN shows the SQL ClickHouse receives; a query spanning backends joins locally.
 //!
-//! Needs `FLOWFORGE_TEST_CLICKHOUSE_URL` and `FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG` (set by the
-//! test command's services, `deploy/scripts/with-test-services.sh`).
+//! Needs `FLOWFORGE_TEST_CLICKHOUSE_URL`, `FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG` and
+//! `FLOWFORGE_TEST_PG_URL` (set by the test command's services,
+//! `deploy/scripts/with-test-services.sh`).
 
 use std::process::Command;
 
@@ -45,13 +47,20 @@ fn rows(server: &TestServer, user: &str, password: &str, sql: &str) -> Vec<Strin
         .collect()
 }
 
-/// Lines of the endpoint's query log (one per request it received).
-fn query_log() -> Vec<serde_json::Value> {
+/// Lines of the endpoint's query log (one per request it received) sent by `server` (its
+/// query ids carry its process id; other tests share the endpoint).
+fn query_log(server: &TestServer) -> Vec<serde_json::Value> {
     let path = service("FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG");
+    let prefix = format!("flowforge-{}-", server.pid());
     std::fs::read_to_string(&path)
         .unwrap_or_default()
         .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|entry| {
+            entry["query_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with(&prefix))
+        })
         .collect()
 }
 
@@ -90,9 +99,10 @@ fn clickhouse_answers_like_the_embedded_engine_in_one_request_per_query() {
             !expected.is_empty(),
             "{sql} returns no rows on the embedded engine"
         );
-        let before = query_log().len();
+        let before = query_log(&clickhouse).len();
         let got = rows(&clickhouse, user, password, sql);
-        let requests = &query_log()[before..];
+        let log = query_log(&clickhouse);
+        let requests = &log[before..];
         if got != expected {
             mismatches.push(format!(
                 "{sql}\n  embedded:   {:?}\n  clickhouse: {:?}",
@@ -145,4 +155,51 @@ fn another_tenant_gets_only_its_symbols_from_clickhouse() {
         "SELECT DISTINCT symbol FROM market.fct_trades ORDER BY 1",
     );
     assert_eq!(symbols, ["BAC", "GS", "JPM", "META", "TSLA"]);
+}
+
+/// Differences between the embedded engine and `other` over `QUERIES`, as readable lines.
+fn differences(embedded: &TestServer, other: &TestServer, queries: &[&str]) -> Vec<String> {
+    let (user, password) = ANALYST;
+    queries
+        .iter()
+        .filter_map(|sql| {
+            let expected = rows(embedded, user, password, sql);
+            let got = rows(other, user, password, sql);
+            (got != expected).then(|| {
+                format!(
+                    "{sql}\n  embedded: {:?}\n  backend:  {:?}",
+                    &expected[..expected.len().min(3)],
+                    &got[..got.len().min(3)]
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn postgres_standing_in_for_materialize_answers_like_the_embedded_engine() {
+    let url = service("FLOWFORGE_TEST_PG_URL");
+    let embedded = TestServer::start(&[]);
+    let materialize =
+        TestServer::start(&["--materialize-url", &url, "--materialize-tables", "all"]);
+    let differences = differences(&embedded, &materialize, QUERIES);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn live_tables_on_materialize_join_clickhouse_tables_locally() {
+    let embedded = TestServer::start(&[]);
+    let routed = TestServer::start(&[
+        "--clickhouse-url",
+        &service("FLOWFORGE_TEST_CLICKHOUSE_URL"),
+        "--materialize-url",
+        &service("FLOWFORGE_TEST_PG_URL"),
+    ]);
+    let queries = [
+        "SELECT p.symbol, i.sector, sum(p.market_value) FROM market.live_positions p \
+         JOIN market.dim_instruments i ON i.symbol = p.symbol GROUP BY 1, 2 ORDER BY 1",
+        "SELECT account, count(*) FROM market.live_positions GROUP BY 1 ORDER BY 1",
+    ];
+    let differences = differences(&embedded, &routed, &queries);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
