@@ -33,6 +33,16 @@ pub(crate) fn explain_lines(
         .optimize(analyzed.clone(), state, |_, _| {})?;
 
     let mut lines = vec!["Logical plan:".to_string()];
+    if let Some(rollup) = super::rollups::rollup_used(&analyzed) {
+        if super::rollups::rollup_used(plan).is_none()
+            && !plan.display_indent().to_string().contains(&rollup)
+        {
+            lines.insert(
+                0,
+                format!("Aggregate awareness: answered from rollup {rollup}"),
+            );
+        }
+    }
     push_indented(&mut lines, &optimized.display_indent().to_string());
     if verbose {
         lines.push("Analyzed plan (before optimization):".to_string());

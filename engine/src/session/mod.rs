@@ -18,6 +18,7 @@ mod naming;
 mod order_by_subqueries;
 mod pg_catalog;
 mod pg_types;
+mod rollups;
 mod statement;
 #[cfg(test)]
 mod tests;
@@ -238,11 +239,15 @@ impl TenantSession {
         let mut tables: Vec<(String, Arc<dyn TableProvider>)> = Vec::new();
         let mut guarded = Vec::new();
         let mut has_remote_tables = false;
+        let mut raw_trades: Option<Arc<dyn TableProvider>> = None;
         for def in serving_tables() {
             let Some(raw) = raw_tables(def.name) else {
                 continue;
             };
             has_remote_tables |= raw.downcast_ref::<crate::remote::RemoteTable>().is_some();
+            if def.name == "fct_trades" {
+                raw_trades = Some(Arc::clone(&raw));
+            }
             if def.symbol_scoped || has_symbol_column(&raw.schema()) {
                 let entitled = EntitledTable::new(def.name, raw, &entitlements)?;
                 guarded.push(entitled.guarded());
@@ -252,7 +257,19 @@ impl TenantSession {
             }
         }
         let guard = Arc::new(AclGuard::new(guarded));
-        let ctx = tenant_context(&guard)?;
+        let table = |name: &str| {
+            tables
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, p)| Arc::clone(p))
+        };
+        let rollups = match (raw_trades, table("agg_ohlcv_1h"), table("agg_ohlcv_1d")) {
+            (Some(trades), Some(hourly), Some(daily)) => {
+                Some(Arc::new(rollups::RollupRule::new(trades, hourly, daily)))
+            }
+            _ => None,
+        };
+        let ctx = tenant_context(&guard, rollups)?;
         for function in functions::session_functions(&tenant.user) {
             ctx.register_udf(function);
         }
@@ -563,7 +580,10 @@ impl TenantSession {
 
 /// A DataFusion context for one tenant: PostgreSQL dialect, `flowforge.public` as default schema,
 /// FlowForge's own information_schema (see `pg_catalog`), and the ACL guard as the first analyzer rule.
-fn tenant_context(guard: &Arc<AclGuard>) -> Result<SessionContext, EngineError> {
+fn tenant_context(
+    guard: &Arc<AclGuard>,
+    rollups: Option<Arc<rollups::RollupRule>>,
+) -> Result<SessionContext, EngineError> {
     let mut config = SessionConfig::new()
         .with_information_schema(false)
         .with_default_catalog_and_schema(DATABASE_NAME, DEFAULT_SCHEMA)
@@ -576,6 +596,10 @@ fn tenant_context(guard: &Arc<AclGuard>) -> Result<SessionContext, EngineError> 
     let mut builder = SessionStateBuilder::new_from_existing(state);
     let analyzer = builder.analyzer().get_or_insert_with(Analyzer::new);
     analyzer.rules.insert(0, Arc::clone(guard) as _);
+    // Last, once views are inlined and types coerced (see `rollups`).
+    if let Some(rollups) = rollups {
+        analyzer.rules.push(rollups as _);
+    }
     Ok(SessionContext::new_with_state(builder.build()))
 }
 
