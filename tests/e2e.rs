@@ -2,6 +2,7 @@
 //! asyncpg). One test binary with modules, so DataFusion links once.
 
 mod e2e {
+    pub mod backend_faults;
     pub mod backends;
     pub mod bi_clients;
     pub mod bi_corpus;

@@ -228,6 +228,16 @@ fn rewrite_function(function: &mut ast::Function) {
                     "leadInFrame"
                 },
             );
+            // Past the partition's edge ClickHouse returns the type's default (0, ''), SQL
+            // returns NULL: make the value nullable so the default is NULL.
+            if let FunctionArguments::List(list) = &mut function.args {
+                if let Some(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(value))) =
+                    list.args.first_mut()
+                {
+                    let inner = std::mem::replace(value, ast::Expr::value(ast::Value::Null));
+                    *value = call("toNullable", vec![inner]);
+                }
+            }
             if let Some(WindowType::WindowSpec(spec)) = &mut function.over {
                 spec.window_frame = Some(WindowFrame {
                     units: WindowFrameUnits::Rows,

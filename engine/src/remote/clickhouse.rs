@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result as DFResult};
@@ -106,6 +107,8 @@ impl ClickHouseBackend {
             .append_pair("default_format", "ArrowStream")
             .append_pair("query_id", query_id)
             .append_pair("output_format_arrow_string_as_string", "1")
+            // SQL's bare UNION means UNION DISTINCT; ClickHouse wants to be told.
+            .append_pair("union_default_mode", "DISTINCT")
             .append_pair("readonly", "2")
             .append_pair(
                 "max_execution_time",
@@ -126,11 +129,37 @@ fn query_id() -> String {
     format!("flowforge-{}-{}", std::process::id(), uuid::Uuid::new_v4())
 }
 
+/// A failed HTTP exchange as a backend error (SQLSTATE 08006): ClickHouse could not be reached,
+/// or the connection broke before its answer arrived (server killed or restarted mid-query).
 fn unreachable(error: &reqwest::Error) -> EngineError {
+    let what = if error.is_connect() {
+        "cannot reach ClickHouse"
+    } else if error.is_timeout() {
+        "ClickHouse did not answer in time"
+    } else {
+        "connection to ClickHouse lost during the query"
+    };
     EngineError::Backend {
         backend: NAME.into(),
-        message: format!("cannot reach ClickHouse: {error}"),
+        message: format!("{what}: {}", causes(error)),
         unreachable: true,
+    }
+}
+
+/// The causes of a reqwest error, outermost first (`client error (SendRequest): connection
+/// closed before message completed`). reqwest's own text is only "error sending request for
+/// url (...)": it hides why behind the query URL.
+fn causes(error: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        error.to_string()
+    } else {
+        parts.join(": ")
     }
 }
 
@@ -164,7 +193,10 @@ impl Drop for KillOnDrop {
         runtime.spawn(async move {
             match request.send().await {
                 Ok(_) => tracing::info!(%query_id, "ClickHouse query killed"),
-                Err(error) => tracing::warn!(%query_id, %error, "cannot kill ClickHouse query"),
+                Err(error) => {
+                    let error = causes(&error);
+                    tracing::warn!(%query_id, %error, "cannot kill ClickHouse query")
+                }
             }
         });
     }
@@ -282,16 +314,21 @@ fn read_arrow(
     let (sender, receiver) = mpsc::channel::<DFResult<RecordBatch>>(CHANNEL_DEPTH);
     let body = response
         .bytes_stream()
-        .map_err(|e| io::Error::other(e.to_string()));
+        .map_err(|e| io::Error::other(causes(&e)));
     let reader = SyncIoBridge::new(AsyncStreamReader::new(body));
     tokio::task::spawn_blocking(move || {
         let batches = match StreamReader::try_new(reader, None) {
             Ok(batches) => batches,
             Err(error) => {
-                // An empty body is an empty result; anything else is a broken stream.
-                if !error.to_string().contains("UnexpectedEof")
-                    && !error.to_string().to_lowercase().contains("eof")
-                {
+                // A body that ended cleanly before any message is an empty result. Anything
+                // else — a connection that broke before the schema arrived included, whatever
+                // its message says (`unexpected EOF during chunk size line`, ...) — is a broken
+                // stream, never an empty result.
+                let empty = matches!(
+                    &error,
+                    ArrowError::IpcError(message) if message.contains("found empty stream")
+                );
+                if !empty {
                     let _ = sender.blocking_send(Err(backend_error(
                         NAME,
                         format!("unreadable result: {error}"),

@@ -12,12 +12,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use datafusion::arrow::csv::ReaderBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::error::Result as DFResult;
+use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc;
+use tokio_postgres::error::Severity;
 use tokio_postgres::{CancelToken, NoTls};
 use tokio_util::io::{StreamReader as AsyncStreamReader, SyncIoBridge};
 
@@ -78,17 +80,57 @@ impl PostgresBackend {
     }
 
     fn error(&self, error: &tokio_postgres::Error) -> EngineError {
-        let unreachable = error.is_closed() || error.as_db_error().is_none();
-        let message = match error.as_db_error() {
-            Some(db) => format!("{} ({})", db.message(), db.code().code()),
-            None => error.to_string(),
-        };
+        let (message, unreachable) = describe(error);
         EngineError::Backend {
             backend: self.config.label.clone(),
             message,
             unreachable,
         }
     }
+}
+
+/// The message of a tokio-postgres error, and whether the connection is gone with it (SQLSTATE
+/// 08006 rather than XX000). tokio-postgres' own text is only its kind ("db error", "error
+/// connecting to server"): the server's message and the causes are spelled out here.
+fn describe(error: &tokio_postgres::Error) -> (String, bool) {
+    match error.as_db_error() {
+        Some(db) => {
+            // A FATAL error ends the server session (pg_terminate_backend, shutdown, ...).
+            let fatal = matches!(
+                db.parsed_severity(),
+                Some(Severity::Fatal | Severity::Panic)
+            );
+            (
+                format!("{} ({})", db.message(), db.code().code()),
+                fatal || error.is_closed(),
+            )
+        }
+        None => {
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                message = format!("{message}: {cause}");
+                source = cause.source();
+            }
+            (message, true)
+        }
+    }
+}
+
+/// An error of the COPY stream as read by the CSV reader. The server's own errors (its session
+/// terminated, a statement timeout, a row that fails) travel through the reader inside the I/O
+/// error and keep their message and classification; anything else is a broken stream.
+fn stream_error(label: &str, error: ArrowError) -> DataFusionError {
+    if let ArrowError::IoError(_, io) = &error {
+        if let Some(pg) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<tokio_postgres::Error>())
+        {
+            let (message, unreachable) = describe(pg);
+            return backend_error(label, message, unreachable);
+        }
+    }
+    backend_error(label, format!("result stream broke: {error}"), true)
 }
 
 /// Sends the server a cancel request when dropped before the result ended.
@@ -167,7 +209,8 @@ impl RemoteBackend for PostgresBackend {
             token: Some(cancel),
         };
         let label = self.config.label.clone();
-        let body = Box::pin(stream.map_err(|e| io::Error::other(e.to_string())));
+        // The error itself goes into the I/O error, for `stream_error` to find.
+        let body = Box::pin(stream.map_err(io::Error::other));
         let reader = SyncIoBridge::new(AsyncStreamReader::new(body));
         let (sender, receiver) = mpsc::channel::<DFResult<RecordBatch>>(4);
         // PostgreSQL writes booleans as `t`/`f`, which the CSV reader does not take; read them
@@ -206,9 +249,7 @@ impl RemoteBackend for PostgresBackend {
                 }
             };
             for batch in batches {
-                let item = batch.map_err(|e| {
-                    backend_error(&reader_label, format!("result stream broke: {e}"), true)
-                });
+                let item = batch.map_err(|e| stream_error(&reader_label, e));
                 let failed = item.is_err();
                 if sender.blocking_send(item).is_err() || failed {
                     return;

@@ -222,15 +222,16 @@ impl RollupRule {
         else {
             return Ok(None);
         };
-        let rollup = if unit == "hour" {
-            &self.hourly
+        let (rollup, name) = if unit == "hour" {
+            (&self.hourly, "agg_ohlcv_1h")
         } else {
-            &self.daily
+            (&self.daily, "agg_ohlcv_1d")
         };
         let Some(view) = rollup.get_logical_plan() else {
             return Ok(None);
         };
-        let mut builder = LogicalPlanBuilder::from(view.into_owned());
+        // Aliased like an inlined table reference, so backend SQL keeps its scope.
+        let mut builder = LogicalPlanBuilder::from(view.into_owned()).alias(name)?;
         // Symbol predicates apply unchanged: the rollup has the same symbol column.
         for predicate in predicates {
             let unqualified = predicate.transform(|e| match e {
@@ -240,23 +241,32 @@ impl RollupRule {
             builder = builder.filter(unqualified.data)?;
         }
         let rolled = builder.aggregate(group, aggregates)?.build()?;
-        // Same output names (and qualifiers) as the aggregate it replaces.
+        // Same output names as the aggregate it replaces, under the trades table's name, so
+        // the plan above (and backend SQL unparsed from it) refers to them unchanged.
+        let relation = aggregate
+            .schema
+            .iter()
+            .find_map(|(qualifier, _)| qualifier.map(|q| q.table().to_string()))
+            .unwrap_or_else(|| "fct_trades".to_string());
         let outputs = rolled
             .schema()
             .columns()
             .into_iter()
             .zip(aggregate.schema.iter())
-            .map(|(column, (qualifier, field))| {
+            .map(|(column, (_, field))| {
                 let value = Expr::Column(column);
                 let value = if value_type_matches(&rolled, field.data_type(), &value) {
                     value
                 } else {
                     datafusion::logical_expr::cast(value, field.data_type().clone())
                 };
-                value.alias_qualified(qualifier.cloned(), field.name())
+                value.alias(field.name())
             })
             .collect::<Vec<_>>();
-        let plan = LogicalPlanBuilder::from(rolled).project(outputs)?.build()?;
+        let plan = LogicalPlanBuilder::from(rolled)
+            .project(outputs)?
+            .alias(relation)?
+            .build()?;
         tracing::debug!(rollup = ?rollup_used(&plan), "aggregate answered from a rollup");
         Ok(Some(plan))
     }
