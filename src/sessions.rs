@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use flowforge_catalog::{CatalogStore, Identity, Role as CatalogRole, ScramVerifier};
 use flowforge_engine::embedded::EmbeddedData;
+use flowforge_engine::result_cache::ResultCache;
 use flowforge_engine::session::{Role, Tenant, TenantSession};
 use flowforge_engine::tables::ServingData;
 use flowforge_engine::views::workflow_views;
@@ -17,12 +18,21 @@ use flowforge_proxy::SessionProvider;
 pub struct CatalogSessions {
     catalog: Arc<dyn CatalogStore>,
     data: Arc<dyn ServingData>,
+    cache: Option<Arc<ResultCache>>,
 }
 
 impl CatalogSessions {
-    /// Sessions over this catalog and data.
-    pub fn new(catalog: Arc<dyn CatalogStore>, data: Arc<dyn ServingData>) -> Self {
-        CatalogSessions { catalog, data }
+    /// Sessions over this catalog and data, sharing `cache` for backend results.
+    pub fn new(
+        catalog: Arc<dyn CatalogStore>,
+        data: Arc<dyn ServingData>,
+        cache: Option<Arc<ResultCache>>,
+    ) -> Self {
+        CatalogSessions {
+            catalog,
+            data,
+            cache,
+        }
     }
 }
 
@@ -77,7 +87,11 @@ impl SessionProvider for CatalogSessions {
 
     async fn open_session(&self, identity: &Identity) -> Result<Arc<TenantSession>, EngineError> {
         let data = Arc::clone(&self.data);
-        let session = TenantSession::new(tenant_of(identity), &|table: &str| data.provider(table))?;
+        let mut session =
+            TenantSession::new(tenant_of(identity), &|table: &str| data.provider(table))?;
+        if let Some(cache) = &self.cache {
+            session = session.with_result_cache(Arc::clone(cache));
+        }
         let workflows = self
             .catalog
             .list_published_workflows(&identity.tenant_id)

@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod formula;
 pub mod remote;
+pub mod result_cache;
 pub mod sample_data;
 pub mod serving_tables;
 pub mod session;

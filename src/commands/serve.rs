@@ -19,6 +19,7 @@ use flowforge_engine::embedded::EmbeddedData;
 use flowforge_engine::remote::clickhouse::{ClickHouseBackend, ClickHouseConfig};
 use flowforge_engine::remote::postgres::{PostgresBackend, PostgresConfig};
 use flowforge_engine::remote::{RemoteData, RoutedData};
+use flowforge_engine::result_cache::ResultCache;
 use flowforge_engine::sample_data::{self, SampleOptions};
 use flowforge_engine::serving_tables::{serving_tables, Freshness};
 use flowforge_engine::tables::ServingData;
@@ -90,6 +91,11 @@ pub struct ServeArgs {
     /// [default: live]
     #[arg(long, env = "FLOWFORGE_MATERIALIZE_TABLES")]
     pub materialize_tables: Option<String>,
+
+    /// Seconds a backend result is reused for identical queries of the same tenant (0 turns
+    /// the cache off; live tables are never cached). [default: 60]
+    #[arg(long, env = "FLOWFORGE_RESULT_CACHE_TTL")]
+    pub result_cache_ttl: Option<u64>,
 }
 
 /// The TOML file's shape: the same settings as the flags.
@@ -112,6 +118,7 @@ struct FileSettings {
     clickhouse_database: Option<String>,
     materialize_url: Option<String>,
     materialize_tables: Option<String>,
+    result_cache_ttl: Option<u64>,
 }
 
 /// Effective settings after merging flags, environment, file and defaults.
@@ -136,6 +143,8 @@ pub struct Settings {
     pub materialize_url: Option<String>,
     /// Materialize serves every serving table (`all`), not just the live ones.
     pub materialize_all: bool,
+    /// How long backend results are reused; `None` disables the cache.
+    pub result_cache_ttl: Option<Duration>,
 }
 
 impl Settings {
@@ -206,6 +215,12 @@ impl Settings {
                 .clickhouse_database
                 .or(file.clickhouse_database)
                 .unwrap_or_else(|| "market".to_string()),
+            result_cache_ttl: Some(Duration::from_secs(
+                args.result_cache_ttl
+                    .or(file.result_cache_ttl)
+                    .unwrap_or(60),
+            ))
+            .filter(|ttl| !ttl.is_zero()),
             materialize_url: args.materialize_url.or(file.materialize_url),
             materialize_all: match args
                 .materialize_tables
@@ -291,6 +306,11 @@ async fn shutdown_signal() {
         _ = term => {},
     }
 }
+
+/// Largest result the backend result cache keeps, in rows.
+const RESULT_CACHE_MAX_ROWS: usize = 100_000;
+/// Memory the backend result cache may use.
+const RESULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Stack size of the server's worker threads.
 const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
@@ -406,9 +426,21 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let tls = tls_files(&settings)?;
     let ca = tls.as_ref().and_then(|(_, ca)| ca.clone());
     let tls = tls.map(|(files, _)| files);
+    let has_backend = settings.clickhouse_url.is_some() || settings.materialize_url.is_some();
+    let cache = settings
+        .result_cache_ttl
+        .filter(|_| has_backend)
+        .map(|ttl| {
+            Arc::new(ResultCache::new(
+                ttl,
+                RESULT_CACHE_MAX_ROWS,
+                RESULT_CACHE_BYTES,
+            ))
+        });
     let sessions = Arc::new(CatalogSessions::new(
         Arc::clone(&catalog),
         Arc::clone(&data),
+        cache,
     ));
     let proxy = ProxyServer::bind(
         ProxyConfig {

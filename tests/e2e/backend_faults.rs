@@ -370,7 +370,12 @@ fn assert_serves_without_backend(server: &TestServer, failed: &mut Client) {
 #[test]
 fn clickhouse_killed_mid_query_fails_the_query_and_the_proxy_recovers() {
     let mut endpoint = Endpoint::start(0);
-    let server = TestServer::start(&["--clickhouse-url", &endpoint.url()]);
+    let server = TestServer::start(&[
+        "--clickhouse-url",
+        &endpoint.url(),
+        "--result-cache-ttl",
+        "0",
+    ]);
     let mut client = Client::connect(&server, ANALYST);
     let trades = client.rows(COUNT_TRADES);
 
@@ -402,7 +407,12 @@ fn clickhouse_killed_mid_query_fails_the_query_and_the_proxy_recovers() {
 #[test]
 fn a_cancelled_clickhouse_query_is_killed_on_clickhouse() {
     let endpoint = Endpoint::start(0);
-    let server = TestServer::start(&["--clickhouse-url", &endpoint.url()]);
+    let server = TestServer::start(&[
+        "--clickhouse-url",
+        &endpoint.url(),
+        "--result-cache-ttl",
+        "0",
+    ]);
     let mut client = Client::connect(&server, ANALYST);
 
     let marker = marker("clickhouse-cancel");
@@ -425,7 +435,12 @@ fn a_cancelled_clickhouse_query_is_killed_on_clickhouse() {
 #[test]
 fn a_statement_timeout_kills_the_clickhouse_query() {
     let endpoint = Endpoint::start(0);
-    let server = TestServer::start(&["--clickhouse-url", &endpoint.url()]);
+    let server = TestServer::start(&[
+        "--clickhouse-url",
+        &endpoint.url(),
+        "--result-cache-ttl",
+        "0",
+    ]);
     let mut client = Client::connect(&server, ANALYST);
     // The query is sent to ClickHouse within milliseconds and would run for hours.
     client.rows("SET statement_timeout = '2s'");
@@ -499,6 +514,8 @@ fn materialize_connection_killed_mid_query_fails_the_query_and_the_next_one_succ
         &service("FLOWFORGE_TEST_PG_URL"),
         "--materialize-tables",
         "all",
+        "--result-cache-ttl",
+        "0",
     ]);
     let mut client = Client::connect(&server, ANALYST);
     let trades = client.rows(COUNT_TRADES);

@@ -232,3 +232,50 @@ fn live_tables_on_materialize_join_clickhouse_tables_locally() {
     let differences = differences(&embedded, &routed, &queries);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 }
+
+#[test]
+fn identical_queries_share_one_clickhouse_run_per_tenant() {
+    let url = service("FLOWFORGE_TEST_CLICKHOUSE_URL");
+    let server = TestServer::start(&["--clickhouse-url", &url]);
+    let sql = "SELECT symbol, sum(quantity) AS cached_volume FROM market.fct_trades \
+               WHERE price > 1 GROUP BY symbol ORDER BY symbol";
+    let requests = |server: &TestServer| {
+        query_log(server)
+            .iter()
+            .filter(|r| {
+                r["query"]
+                    .as_str()
+                    .is_some_and(|q| q.contains("cached_volume"))
+            })
+            .count()
+    };
+    // A dashboard's burst of identical queries: one backend run.
+    let (user, password) = ANALYST;
+    let results: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..6)
+            .map(|_| scope.spawn(|| rows(&server, user, password, sql)))
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("psql thread"))
+            .collect()
+    });
+    assert!(results.windows(2).all(|w| w[0] == w[1]), "{results:?}");
+    assert_eq!(
+        requests(&server),
+        1,
+        "concurrent identical queries ran once"
+    );
+    // Later: answered from the cache.
+    assert_eq!(rows(&server, user, password, sql), results[0]);
+    assert_eq!(requests(&server), 1, "a repeat is a cache hit");
+    // Another tenant never shares the entry: its entitlement filter is in the key.
+    let other = rows(&server, "admin@tenant-b.test", "admin123", sql);
+    assert_ne!(other, results[0]);
+    assert_eq!(requests(&server), 2);
+
+    // With the cache off every query reaches ClickHouse.
+    let uncached = TestServer::start(&["--clickhouse-url", &url, "--result-cache-ttl", "0"]);
+    rows(&uncached, user, password, sql);
+    rows(&uncached, user, password, sql);
+    assert_eq!(requests(&uncached), 2);
+}

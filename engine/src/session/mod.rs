@@ -45,6 +45,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast;
 
 use crate::error::EngineError;
+use crate::result_cache::ResultCache;
 use crate::serving_tables::serving_tables;
 use crate::tables::TableResolver;
 
@@ -211,6 +212,8 @@ pub struct TenantSession {
     pg_catalog: pg_catalog::PgCatalog,
     /// Some serving table lives on a backend: queries may be pushed down whole.
     has_remote_tables: bool,
+    /// Results shared across sessions, when the server keeps them.
+    result_cache: Option<Arc<ResultCache>>,
 }
 
 impl std::fmt::Debug for TenantSession {
@@ -305,6 +308,7 @@ impl TenantSession {
             views: RwLock::new(BTreeMap::new()),
             pg_catalog,
             has_remote_tables,
+            result_cache: None,
         })
     }
 
@@ -468,6 +472,27 @@ impl TenantSession {
             if let Some((backend, sql)) = crate::remote::pushdown_sql(&analyzed) {
                 tracing::debug!(backend = backend.name(), %sql, "whole query pushed down");
                 let schema = Arc::new(analyzed.schema().as_arrow().clone());
+                if let Some(cache) = self.cacheable(&analyzed) {
+                    let key = format!("{}\n{}", self.tenant.id, analyzed.display_indent_schema());
+                    let run = async {
+                        match backend.start(sql.clone(), Arc::clone(&schema)).await? {
+                            crate::remote::Started::Running(stream) => Ok(stream),
+                            crate::remote::Started::Rejected(reason) => Err(EngineError::Backend {
+                                backend: backend.name().to_string(),
+                                message: reason,
+                                unreachable: false,
+                            }),
+                        }
+                    };
+                    match cache.get_or_run(key, run).await {
+                        Ok(Some(stream)) => return Ok(stream),
+                        // Too large to keep: run it uncached below.
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::debug!(%error, "cached run failed; running uncached")
+                        }
+                    }
+                }
                 match backend.start(sql.clone(), schema).await? {
                     crate::remote::Started::Running(stream) => return Ok(stream),
                     // The backend refused FlowForge's SQL: plan locally, scan by scan.
@@ -484,6 +509,26 @@ impl TenantSession {
             .execute_stream()
             .await
             .map_err(execution_error)
+    }
+
+    /// Shares results of this session's queries through `cache` (see [`ResultCache`]).
+    pub fn with_result_cache(mut self, cache: Arc<ResultCache>) -> Self {
+        self.result_cache = Some(cache);
+        self
+    }
+
+    /// The result cache, when `plan` may use it: it reads no live table.
+    fn cacheable(&self, plan: &LogicalPlan) -> Option<&Arc<ResultCache>> {
+        let cache = self.result_cache.as_ref()?;
+        let mut live = false;
+        let _ = plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                live |= crate::serving_tables::serving_table(scan.table_name.table())
+                    .is_some_and(|t| t.freshness == crate::serving_tables::Freshness::Live);
+            }
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        });
+        (!live).then_some(cache)
     }
 
     async fn plan_query(
