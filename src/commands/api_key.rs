@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use flowforge_catalog::{CatalogStore, NewApiKey, Role, SqliteCatalog};
+use flowforge_catalog::{CatalogLocation, NewApiKey, PostgresCatalogOptions, Role};
 
 /// Arguments of `flowforge api-key`.
 #[derive(Debug, Args)]
@@ -15,6 +15,10 @@ pub struct ApiKeyArgs {
     /// Data folder holding the catalog.
     #[arg(long, env = "FLOWFORGE_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// The catalog, as for `flowforge serve --catalog-url` (`sqlite:<path>` or
+    /// `postgres://...`). [default: the SQLite file in the data folder]
+    #[arg(long, env = "FLOWFORGE_CATALOG_URL", global = true)]
+    pub catalog_url: Option<String>,
     #[command(subcommand)]
     pub action: ApiKeyAction,
 }
@@ -63,20 +67,28 @@ fn parse_role(role: &str) -> Result<Role, String> {
 
 /// Runs `flowforge api-key`.
 pub fn run(args: ApiKeyArgs) -> Result<ExitCode, String> {
-    let dir = super::data_dir(args.data_dir);
-    let path = dir.join(super::serve::CATALOG_FILE);
-    if !path.exists() {
-        return Err(format!(
-            "no catalog at {}; run `flowforge serve` once first",
-            path.display()
-        ));
-    }
+    let location = match &args.catalog_url {
+        Some(url) => url.parse::<CatalogLocation>().map_err(|e| e.to_string())?,
+        None => {
+            let path = super::data_dir(args.data_dir.clone()).join(super::serve::CATALOG_FILE);
+            if !path.exists() {
+                return Err(format!(
+                    "no catalog at {}; run `flowforge serve` once first",
+                    path.display()
+                ));
+            }
+            CatalogLocation::Sqlite(path)
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let catalog = SqliteCatalog::open(&path).map_err(|e| e.to_string())?;
+        let catalog = location
+            .open(&PostgresCatalogOptions::default())
+            .await
+            .map_err(|e| format!("catalog {location}: {e}"))?;
         match args.action {
             ApiKeyAction::Create { tenant, name, role } => {
                 let tenant = catalog

@@ -231,6 +231,36 @@ fn live_tables_on_materialize_join_clickhouse_tables_locally() {
     ];
     let differences = differences(&embedded, &routed, &queries);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+    let (user, password) = ANALYST;
+    let explained = rows(&routed, user, password, &format!("EXPLAIN {}", queries[0])).join("\n");
+    assert!(
+        explained.contains("Backend SQL (2 requests, joined here):")
+            && explained.contains("materialize: SELECT")
+            && explained.contains("clickhouse: SELECT"),
+        "{explained}"
+    );
+}
+
+#[test]
+fn tenant_b_workflow_view_answers_alike_on_clickhouse() {
+    let embedded = TestServer::start(&[]);
+    let clickhouse = TestServer::start(&[
+        "--clickhouse-url",
+        &service("FLOWFORGE_TEST_CLICKHOUSE_URL"),
+    ]);
+    let sorted = |server: &TestServer| {
+        let mut lines = rows(
+            server,
+            "admin@tenant-b.test",
+            "admin123",
+            "SELECT * FROM bank_exposure",
+        );
+        lines.sort();
+        lines
+    };
+    let expected = sorted(&embedded);
+    assert!(!expected.is_empty());
+    assert_eq!(sorted(&clickhouse), expected);
 }
 
 #[test]
@@ -278,4 +308,69 @@ fn identical_queries_share_one_clickhouse_run_per_tenant() {
     rows(&uncached, user, password, sql);
     rows(&uncached, user, password, sql);
     assert_eq!(requests(&uncached), 2);
+}
+
+/// A fresh schema in the catalog test database, and a catalog URL whose connections use it.
+fn private_catalog_url(name: &str) -> String {
+    let base = service("FLOWFORGE_TEST_CATALOG_PG_URL");
+    let schema = format!("{name}_{}", std::process::id());
+    let out = Command::new("psql")
+        .arg(&base)
+        .args([
+            "-X",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
+        ])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}options=-csearch_path%3D{schema}")
+}
+
+#[test]
+fn the_catalog_can_live_in_postgresql_for_logins_views_and_api_keys() {
+    let catalog = private_catalog_url("serve_catalog");
+    let server = TestServer::start(&["--catalog-url", &catalog]);
+    let (user, password) = ANALYST;
+    let views = rows(
+        &server,
+        user,
+        password,
+        "SELECT symbol FROM trades_by_symbol ORDER BY 1",
+    );
+    assert_eq!(views, ["AAPL", "AMZN", "GOOGL", "JPM", "MSFT", "NVDA"]);
+
+    let out = Command::new(super::server::binary())
+        .args([
+            "api-key", "create", "--tenant", "tenant-b", "--name", "grafana",
+        ])
+        .args(["--catalog-url", &catalog])
+        .output()
+        .expect("api-key");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |label: &str| {
+        created
+            .lines()
+            .find_map(|l| l.strip_prefix(label).map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| panic!("no {label} in {created}"))
+    };
+    let symbols = rows(
+        &server,
+        &field("public id"),
+        &field("secret"),
+        "SELECT DISTINCT symbol FROM trades_by_symbol ORDER BY 1",
+    );
+    assert_eq!(symbols, ["BAC", "GS", "JPM", "META", "TSLA"]);
 }

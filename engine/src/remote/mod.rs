@@ -263,6 +263,11 @@ impl RemoteExec {
     pub fn sql(&self) -> &str {
         &self.sql
     }
+
+    /// The backend it is sent to.
+    pub fn backend_name(&self) -> &str {
+        self.backend.name()
+    }
 }
 
 impl DisplayAs for RemoteExec {

@@ -19,7 +19,7 @@ pub const EXPLAIN_COLUMN: &str = "QUERY PLAN";
 ///
 /// VERBOSE adds the analyzed plan with column types. The physical plan is left out on purpose:
 /// it shows server-side details (file paths, partitioning) that are no business of a tenant.
-pub(crate) fn explain_lines(
+pub(crate) async fn explain_lines(
     state: &SessionState,
     plan: &LogicalPlan,
     verbose: bool,
@@ -59,6 +59,17 @@ pub(crate) fn explain_lines(
         }
         return Ok(lines);
     }
+    let remote = remote_statements(state, &optimized).await;
+    if !remote.is_empty() {
+        lines.push(format!(
+            "Backend SQL ({} requests, joined here):",
+            remote.len()
+        ));
+        for (backend, sql) in remote {
+            lines.push(format!("  {backend}: {sql}"));
+        }
+        return Ok(lines);
+    }
     lines.push("Backend SQL (PostgreSQL dialect):".to_string());
     match Unparser::new(&PostgreSqlDialect {}).plan_to_sql(&analyzed) {
         Ok(statement) => push_indented(&mut lines, &format!("{statement:#}")),
@@ -73,4 +84,27 @@ fn push_indented(lines: &mut Vec<String>, text: &str) {
             .filter(|l| !l.trim().is_empty())
             .map(|l| format!("  {l}")),
     );
+}
+
+/// The statements each backend receives for a query spanning backends (one per table scan),
+/// from the physical plan.
+async fn remote_statements(state: &SessionState, optimized: &LogicalPlan) -> Vec<(String, String)> {
+    let Ok(physical) = state
+        .query_planner()
+        .create_physical_plan(optimized, state)
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut pending: Vec<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>> =
+        vec![physical];
+    while let Some(node) = pending.pop() {
+        if let Some(remote) = node.downcast_ref::<crate::remote::RemoteExec>() {
+            found.push((remote.backend_name().to_string(), remote.sql().to_string()));
+        }
+        pending.extend(node.children().into_iter().cloned());
+    }
+    found.reverse();
+    found
 }

@@ -437,8 +437,9 @@ impl TenantSession {
             Classified::Explain { verbose, statement } => {
                 let (plan, _) = self.plan_query(statement, param_types).await?;
                 let state = self.ctx.state();
-                let lines =
-                    explain::explain_lines(&state, &plan, verbose).map_err(|e| match e {
+                let lines = explain::explain_lines(&state, &plan, verbose)
+                    .await
+                    .map_err(|e| match e {
                         EngineError::DataFusion(e) => planning_error(e),
                         other => other,
                     })?;
