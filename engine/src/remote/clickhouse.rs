@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::error::{DataFusionError, Result as DFResult};
+use datafusion::error::Result as DFResult;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::TryStreamExt;
@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tokio_util::io::{StreamReader as AsyncStreamReader, SyncIoBridge};
 use url::Url;
 
-use super::{backend_error, conform, RemoteBackend, Started};
+use super::{backend_error, conform, stream_when_started, RemoteBackend, Started};
 use crate::dialect::SqlDialect;
 use crate::error::EngineError;
 
@@ -45,7 +45,7 @@ pub struct ClickHouseConfig {
 }
 
 /// A ClickHouse server reached over HTTP.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ClickHouseBackend {
     client: reqwest::Client,
     config: ClickHouseConfig,
@@ -271,38 +271,7 @@ impl RemoteBackend for ClickHouseBackend {
     }
 
     fn execute(&self, sql: String, schema: SchemaRef) -> SendableRecordBatchStream {
-        let query_id = query_id();
-        let request = self
-            .client
-            .post(self.query_url(&query_id))
-            .body(sql.clone());
-        let mut guard = self.kill_guard(&query_id);
-        tracing::debug!(%query_id, %sql, "ClickHouse query");
-        let batches = futures::stream::once(async move {
-            let response = request
-                .send()
-                .await
-                .map_err(|e| DataFusionError::External(Box::new(unreachable(&e))))?;
-            if !response.status().is_success() {
-                let code = response
-                    .headers()
-                    .get("X-ClickHouse-Exception-Code")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                let body = response.text().await.unwrap_or_default();
-                guard.finished();
-                let message = match code {
-                    Some(code) => format!("{} (code {code})", body.trim()),
-                    None => body.trim().to_string(),
-                };
-                return Err(backend_error(NAME, message, false));
-            }
-            Ok(read_arrow(response, guard))
-        })
-        .try_flatten();
-        let stream: SendableRecordBatchStream =
-            Box::pin(RecordBatchStreamAdapter::new(Arc::clone(&schema), batches));
-        conform(stream, schema)
+        stream_when_started(self.clone(), sql, schema)
     }
 }
 

@@ -34,7 +34,7 @@ use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning,
     PlanProperties, ReplaceChildrenOptions,
 };
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 use crate::dialect::{plan_to_sql, SqlDialect};
 use crate::error::EngineError;
@@ -443,6 +443,26 @@ pub(crate) fn conform_batch(batch: &RecordBatch, schema: &SchemaRef) -> DFResult
         columns,
         &datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
     )?)
+}
+
+/// The lazy stream [`RemoteBackend::execute`] returns: `backend` (an owned handle) starts the
+/// query on first poll; a rejected statement becomes an error, since a table scan has no local
+/// plan to fall back to.
+pub(crate) fn stream_when_started<B: RemoteBackend + 'static>(
+    backend: B,
+    sql: String,
+    schema: SchemaRef,
+) -> SendableRecordBatchStream {
+    let target = Arc::clone(&schema);
+    let batches = futures::stream::once(async move {
+        match backend.start(sql, target).await {
+            Ok(Started::Running(stream)) => Ok(stream),
+            Ok(Started::Rejected(message)) => Err(backend_error(backend.name(), message, false)),
+            Err(error) => Err(DataFusionError::External(Box::new(error))),
+        }
+    })
+    .try_flatten();
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
 }
 
 /// An error of `backend` as a DataFusion error carrying its SQLSTATE.

@@ -23,7 +23,7 @@ use tokio_postgres::error::Severity;
 use tokio_postgres::{CancelToken, NoTls};
 use tokio_util::io::{StreamReader as AsyncStreamReader, SyncIoBridge};
 
-use super::{backend_error, conform, RemoteBackend, Started};
+use super::{backend_error, conform, stream_when_started, RemoteBackend, Started};
 use crate::dialect::SqlDialect;
 use crate::error::EngineError;
 
@@ -44,7 +44,7 @@ pub struct PostgresConfig {
 }
 
 /// A PostgreSQL-wire backend.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PostgresBackend {
     config: PostgresConfig,
 }
@@ -163,21 +163,7 @@ impl RemoteBackend for PostgresBackend {
     }
 
     fn execute(&self, sql: String, schema: SchemaRef) -> SendableRecordBatchStream {
-        let backend = PostgresBackend::new(self.config.clone());
-        let target = Arc::clone(&schema);
-        let batches = futures::stream::once(async move {
-            match backend.start(sql, target).await {
-                Ok(Started::Running(stream)) => Ok(stream),
-                Ok(Started::Rejected(message)) => {
-                    Err(backend_error(&backend.config.label, message, false))
-                }
-                Err(error) => Err(datafusion::error::DataFusionError::External(Box::new(
-                    error,
-                ))),
-            }
-        })
-        .try_flatten();
-        Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+        stream_when_started(self.clone(), sql, schema)
     }
 
     async fn start(&self, sql: String, schema: SchemaRef) -> Result<Started, EngineError> {

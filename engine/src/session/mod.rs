@@ -553,15 +553,15 @@ impl TenantSession {
             },
             _ => None,
         };
-        let mut planned_statement = statement.clone();
-        duplicate_names::alias_repeated_items(&mut planned_statement);
-        let plan = match state.statement_to_plan(planned_statement).await {
+        let catalog_query = catalog_fallback::is_catalog_query(&written);
+        duplicate_names::alias_repeated_items(&mut statement);
+        let plan = match state.statement_to_plan(statement).await {
             Ok(plan) => plan,
             Err(error) => return self.catalog_fallback(&written, planning_error(error)),
         };
         // Catalog queries are small: type-check them now, so one the analyzer rejects still
         // gets the catalog fallback rather than failing when it runs.
-        if catalog_fallback::is_catalog_query(&statement) {
+        if catalog_query {
             if let Err(error) = state.optimize(&plan) {
                 return self.catalog_fallback(&written, planning_error(error));
             }
@@ -582,7 +582,7 @@ impl TenantSession {
         };
         let plan = rename_outputs(plan, &names)?;
         let plan = match &query {
-            Some(query) if catalog_fallback::is_catalog_query(&written) => {
+            Some(query) if catalog_query => {
                 pg_types::conform_outputs(plan, &pg_types::query_columns(query))?
             }
             _ => plan,
