@@ -186,3 +186,17 @@ impl flowforge_http::HealthCheck for MaterializeHealth {
         self.0.ping().await.map_err(|e| e.to_string())
     }
 }
+
+/// `/health/ready` check of Redis.
+pub struct RedisHealth(pub Arc<flowforge_engine::remote::redis::RedisStore>);
+
+#[async_trait]
+impl flowforge_http::HealthCheck for RedisHealth {
+    fn name(&self) -> &str {
+        "redis"
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        self.0.ping().await.map_err(|e| e.to_string())
+    }
+}

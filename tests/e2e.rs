@@ -11,5 +11,6 @@ mod e2e {
     pub mod psql;
     pub mod psql_catalog;
     pub mod python_clients;
+    pub mod redis;
     pub mod server;
 }

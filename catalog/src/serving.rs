@@ -119,7 +119,7 @@ pub struct ServingTable {
     pub enabled: bool,
 }
 
-/// The seven serving tables every FlowForge installation starts with, all on the embedded backend.
+/// The eight serving tables every FlowForge installation starts with, all on the embedded backend.
 pub fn default_serving_tables() -> Vec<ServingTable> {
     let table = |name: &str, freshness, description: &str| ServingTable {
         name: name.to_string(),
@@ -163,6 +163,11 @@ pub fn default_serving_tables() -> Vec<ServingTable> {
             "live_pnl",
             Freshness::Live,
             "Running profit and loss per symbol",
+        ),
+        table(
+            "live_quotes",
+            Freshness::PointLookup,
+            "Latest top-of-book quote per symbol",
         ),
     ]
 }
@@ -211,7 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn default_registry_has_the_seven_tables() {
+    fn default_registry_has_the_eight_tables() {
         let tables = default_serving_tables();
         let names: Vec<_> = tables.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(
@@ -223,7 +228,8 @@ mod tests {
                 "agg_ohlcv_1d",
                 "dim_instruments",
                 "live_positions",
-                "live_pnl"
+                "live_pnl",
+                "live_quotes"
             ]
         );
         for t in &tables {

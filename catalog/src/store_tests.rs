@@ -56,7 +56,7 @@ async fn check_seed_is_idempotent(store: &dyn CatalogStore) {
             tenants_created: 2,
             users_created: 4,
             entitlements_seeded: 2,
-            serving_tables_registered: 7,
+            serving_tables_registered: 8,
         }
     );
     let tenants = store.list_tenants().await.unwrap();
@@ -92,7 +92,7 @@ async fn check_seed_is_idempotent(store: &dyn CatalogStore) {
         ]
     );
     let tables = store.list_serving_tables().await.unwrap();
-    assert_eq!(tables.len(), 7);
+    assert_eq!(tables.len(), 8);
     assert!(tables
         .iter()
         .all(|t| t.backend == Backend::Embedded && t.enabled));
@@ -454,7 +454,7 @@ async fn check_serving_table_registry(store: &dyn CatalogStore) {
         .unwrap();
     assert_eq!(moved.backend, Backend::ClickHouse);
     assert_eq!(store.get_serving_table("fct_trades").await.unwrap(), moved);
-    assert_eq!(store.list_serving_tables().await.unwrap().len(), 7);
+    assert_eq!(store.list_serving_tables().await.unwrap().len(), 8);
 
     let off = store
         .set_serving_table_enabled("live_pnl", false)

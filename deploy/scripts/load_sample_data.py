@@ -21,15 +21,22 @@ embedded engine, PostgreSQL and ClickHouse:
 Non-nullable fields become NOT NULL / non-Nullable columns. After loading, row counts are
 compared with the Parquet files and any difference is an error.
 
+With --redis-url, the latest quote of each symbol (`live_quotes.parquet`) is written to Redis as
+one hash per symbol, `<prefix><SYMBOL>` with fields bid, ask, bid_size, ask_size and event_time
+(microseconds since the epoch): the layout FlowForge's Redis point lookups read.
+
 Usage:
     load_sample_data.py --parquet-dir DIR [--pg-url URL --grant-select ROLE] [--chdb-path PATH]
+                        [--redis-url redis://127.0.0.1:PORT --redis-quote-prefix quote:]
 
 The ClickHouse part opens the chdb data path in-process, so no other process may hold it.
 """
 
 import argparse
 import os
+import socket
 import sys
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,6 +54,7 @@ CLICKHOUSE_ORDER_BY = {
     "dim_instruments": ["symbol"],
     "live_positions": ["account", "symbol"],
     "live_pnl": ["account", "symbol"],
+    "live_quotes": ["symbol"],
 }
 
 
@@ -200,15 +208,71 @@ def load_clickhouse(path, tables):
         session.close()
 
 
+def resp_command(*parts):
+    """One Redis command in the RESP protocol."""
+    out = [f"*{len(parts)}\r\n".encode()]
+    for part in parts:
+        data = part if isinstance(part, bytes) else str(part).encode()
+        out.append(f"${len(data)}\r\n".encode() + data + b"\r\n")
+    return b"".join(out)
+
+
+def read_reply(stream):
+    """Reads one RESP reply; errors raise."""
+    line = stream.readline()
+    if not line:
+        fail("Redis closed the connection")
+    kind, rest = line[:1], line[1:].strip()
+    if kind == b"-":
+        fail(f"Redis: {rest.decode()}")
+    if kind == b"$":
+        length = int(rest)
+        return None if length < 0 else stream.read(length + 2)[:-2]
+    if kind == b"*":
+        return [read_reply(stream) for _ in range(max(int(rest), 0))]
+    return rest
+
+
+def load_redis(url, prefix, tables):
+    quotes = next((table for name, _, table in tables if name == "live_quotes"), None)
+    if quotes is None:
+        fail("no live_quotes.parquet to load into Redis")
+    target = urlparse(url)
+    with socket.create_connection((target.hostname, target.port or 6379), timeout=10) as sock:
+        stream = sock.makefile("rb")
+        commands = []
+        if target.password:
+            commands.append(resp_command("AUTH", target.password))
+        rows = quotes.to_pylist()
+        times = quotes.column("event_time").cast(pa.int64()).to_pylist()
+        for row, micros in zip(rows, times):
+            key = f"{prefix}{row['symbol']}"
+            commands.append(resp_command("DEL", key))
+            commands.append(
+                resp_command(
+                    "HSET", key,
+                    "bid", repr(float(row["bid"])), "ask", repr(float(row["ask"])),
+                    "bid_size", int(row["bid_size"]), "ask_size", int(row["ask_size"]),
+                    "event_time", int(micros),
+                )
+            )
+        sock.sendall(b"".join(commands))
+        for _ in commands:
+            read_reply(stream)
+    print(f"  redis      {prefix}<symbol>       {len(rows):>8} hashes")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parquet-dir", required=True, help="folder written by `flowforge seed`")
     parser.add_argument("--pg-url", help="PostgreSQL URL of the target database (owner rights)")
     parser.add_argument("--grant-select", help="PostgreSQL role that gets read-only access")
     parser.add_argument("--chdb-path", help="chdb data path to load into")
+    parser.add_argument("--redis-url", help="Redis to write the latest quotes to")
+    parser.add_argument("--redis-quote-prefix", default="quote:", help="key prefix of quote hashes")
     args = parser.parse_args()
-    if not args.pg_url and not args.chdb_path:
-        parser.error("give --pg-url, --chdb-path or both")
+    if not args.pg_url and not args.chdb_path and not args.redis_url:
+        parser.error("give --pg-url, --chdb-path, --redis-url or several")
 
     os.environ.setdefault("TZ", "UTC")
     tables = read_tables(args.parquet_dir)
@@ -216,6 +280,8 @@ def main():
         load_postgres(args.pg_url, tables, args.grant_select)
     if args.chdb_path:
         load_clickhouse(args.chdb_path, tables)
+    if args.redis_url:
+        load_redis(args.redis_url, args.redis_quote_prefix, tables)
 
 
 if __name__ == "__main__":

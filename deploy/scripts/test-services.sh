@@ -16,7 +16,7 @@
 #   FLOWFORGE_TEST_CATALOG_PG_URL  postgres://flowforge_catalog:...@127.0.0.1:PORT/flowforge_catalog
 #                                  (owns the database, emptied at every start; may CREATE DATABASE)
 #   FLOWFORGE_TEST_PG_ADMIN_URL    the superuser, for tests that break things on purpose
-#   FLOWFORGE_TEST_REDIS_URL       redis://127.0.0.1:PORT (no persistence)
+#   FLOWFORGE_TEST_REDIS_URL       redis://127.0.0.1:PORT (no persistence; latest quotes as quote:<SYMBOL> hashes)
 #   FLOWFORGE_TEST_CLICKHOUSE_URL  http://127.0.0.1:PORT
 #   FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG  JSON-lines log of every query the endpoint received
 #   FLOWFORGE_TEST_SAMPLE_DIR      the Parquet files loaded into both databases
@@ -254,6 +254,8 @@ start_redis() {
         redis_pid=$!
         if wait_until "Redis" "$redis_pid" redis_ping; then
             record redis "$redis_pid"
+            "$PY" "$here/load_sample_data.py" --parquet-dir "$state/sample" \
+                --redis-url "redis://127.0.0.1:$redis_port" --redis-quote-prefix "quote:" >&2
             return
         fi
         if [ "$attempt" -eq 5 ] || ! grep -q "in use" "$state/redis/redis.log"; then

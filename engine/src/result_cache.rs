@@ -6,18 +6,33 @@
 //! tenant's entitlement filter (so tenants never share entries they should not) — plus the
 //! tenant id. Concurrent identical queries wait for one backend run (no stampede). Live tables
 //! are never cached, results above a row limit are not kept, and entries expire after a TTL.
+//!
+//! With Redis configured ([`ResultCache::with_shared_tier`]) a miss in this process looks in
+//! Redis before running the backend, and a fresh result is written there (Arrow IPC bytes under
+//! a hash of the key), so several FlowForge processes answer a dashboard's queries once between
+//! them. Redis failures never fail a query: they are logged and the backend answers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::{StreamExt, TryStreamExt};
 use moka::future::Cache;
+use sha2::{Digest, Sha256};
 
 use crate::error::EngineError;
+use crate::remote::redis::RedisStore;
+
+/// Prefix of the shared tier's keys; the number changes when the stored format does.
+const SHARED_KEY_PREFIX: &str = "flowforge:result:v1:";
+/// Largest encoded result written to the shared tier.
+const SHARED_MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// One cached result.
 #[derive(Debug)]
@@ -40,6 +55,8 @@ enum Uncached {
 pub struct ResultCache {
     entries: Cache<String, Arc<CachedResult>>,
     max_rows: usize,
+    ttl: Duration,
+    shared: Option<Arc<RedisStore>>,
 }
 
 impl ResultCache {
@@ -57,7 +74,18 @@ impl ResultCache {
                 u32::try_from(bytes).unwrap_or(u32::MAX)
             })
             .build();
-        ResultCache { entries, max_rows }
+        ResultCache {
+            entries,
+            max_rows,
+            ttl,
+            shared: None,
+        }
+    }
+
+    /// Shares results with other FlowForge processes through `store` (Redis).
+    pub fn with_shared_tier(mut self, store: Arc<RedisStore>) -> Self {
+        self.shared = Some(store);
+        self
     }
 
     /// The result for `key`: from the cache, or from `run` (once, however many callers ask at
@@ -71,9 +99,17 @@ impl ResultCache {
         F: std::future::Future<Output = Result<SendableRecordBatchStream, EngineError>>,
     {
         let max_rows = self.max_rows;
+        let shared = self.shared.clone();
+        let ttl = self.ttl;
+        let shared_key = format!("{SHARED_KEY_PREFIX}{}", hex::encode(Sha256::digest(&key)));
         let loaded = self
             .entries
             .try_get_with(key, async move {
+                if let Some(store) = &shared {
+                    if let Some(found) = read_shared(store, &shared_key).await {
+                        return Ok(Arc::new(found));
+                    }
+                }
                 let stream = run.await.map_err(|e| Uncached::Failed(Arc::new(e)))?;
                 let schema = stream.schema();
                 let mut rows = 0usize;
@@ -88,7 +124,11 @@ impl ResultCache {
                     }
                     batches.push(batch);
                 }
-                Ok(Arc::new(CachedResult { schema, batches }))
+                let result = CachedResult { schema, batches };
+                if let Some(store) = &shared {
+                    write_shared(store, &shared_key, &result, ttl).await;
+                }
+                Ok(Arc::new(result))
             })
             .await;
         match loaded {
@@ -109,5 +149,88 @@ impl ResultCache {
                 }),
             },
         }
+    }
+}
+
+/// The result stored in the shared tier at `key`, if it is there and readable.
+async fn read_shared(store: &RedisStore, key: &str) -> Option<CachedResult> {
+    let bytes = match store.get_bytes(key).await {
+        Ok(found) => found?,
+        Err(error) => {
+            tracing::warn!(%error, "shared result cache unavailable; asking the backend");
+            return None;
+        }
+    };
+    match decode(&bytes) {
+        Ok(result) => Some(result),
+        Err(error) => {
+            tracing::warn!(%error, "unreadable shared cache entry ignored");
+            None
+        }
+    }
+}
+
+/// Writes `result` to the shared tier unless it is too large; failures are only logged.
+async fn write_shared(store: &RedisStore, key: &str, result: &CachedResult, ttl: Duration) {
+    let bytes = match encode(result) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            tracing::warn!(%error, "result not shared: cannot encode it");
+            return;
+        }
+    };
+    if bytes.len() > SHARED_MAX_BYTES {
+        return;
+    }
+    if let Err(error) = store.set_bytes(key, &bytes, ttl).await {
+        tracing::warn!(%error, "result not shared: Redis refused it");
+    }
+}
+
+/// A result as Arrow IPC stream bytes (schema first, then every batch).
+fn encode(result: &CachedResult) -> Result<Vec<u8>, ArrowError> {
+    let mut writer = StreamWriter::try_new(Vec::new(), &result.schema)?;
+    for batch in &result.batches {
+        writer.write(batch)?;
+    }
+    writer.into_inner()
+}
+
+/// The inverse of [`encode`].
+fn decode(bytes: &[u8]) -> Result<CachedResult, ArrowError> {
+    let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None)?;
+    let schema = reader.schema();
+    let batches = reader.collect::<Result<Vec<_>, _>>()?;
+    Ok(CachedResult { schema, batches })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    #[test]
+    fn shared_entries_round_trip_through_ipc_bytes() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("n", DataType::Int64, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(StringArray::from(vec!["AAPL", "MSFT"])),
+                Arc::new(Int64Array::from(vec![Some(1), None])),
+            ],
+        )
+        .unwrap();
+        let result = CachedResult {
+            schema,
+            batches: vec![batch.clone(), batch],
+        };
+        let back = decode(&encode(&result).unwrap()).unwrap();
+        assert_eq!(back.schema, result.schema);
+        assert_eq!(back.batches, result.batches);
+        assert!(decode(b"not arrow").is_err());
     }
 }

@@ -138,6 +138,19 @@ pub fn serving_tables() -> Vec<ServingTable> {
                 Field::new("updated_at", ts(), false),
             ],
         ),
+        table(
+            "live_quotes",
+            "Latest top-of-book quote per symbol (point lookups; Redis hashes in production).",
+            Freshness::PointLookup,
+            vec![
+                Field::new("symbol", Utf8, false),
+                Field::new("bid", Float64, false),
+                Field::new("ask", Float64, false),
+                Field::new("bid_size", Int64, false),
+                Field::new("ask_size", Int64, false),
+                Field::new("event_time", ts(), false),
+            ],
+        ),
     ]
 }
 

@@ -18,6 +18,7 @@ use flowforge_catalog::{CatalogLocation, PostgresCatalogOptions};
 use flowforge_engine::embedded::EmbeddedData;
 use flowforge_engine::remote::clickhouse::{ClickHouseBackend, ClickHouseConfig};
 use flowforge_engine::remote::postgres::{PostgresBackend, PostgresConfig};
+use flowforge_engine::remote::redis::{RedisData, RedisStore, QUOTES_TABLE};
 use flowforge_engine::remote::{RemoteData, RoutedData};
 use flowforge_engine::result_cache::ResultCache;
 use flowforge_engine::sample_data::{self, SampleOptions};
@@ -96,6 +97,15 @@ pub struct ServeArgs {
     /// the cache off; live tables are never cached). [default: 60]
     #[arg(long, env = "FLOWFORGE_RESULT_CACHE_TTL")]
     pub result_cache_ttl: Option<u64>,
+
+    /// Redis (`redis://[:password@]host:6379[/db]`): serves `live_quotes` point lookups from
+    /// its hashes and shares the result cache between FlowForge processes.
+    #[arg(long, env = "FLOWFORGE_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Key prefix of the latest-quote hashes in Redis (the symbol follows it). [default: quote:]
+    #[arg(long, env = "FLOWFORGE_REDIS_QUOTE_PREFIX")]
+    pub redis_quote_prefix: Option<String>,
 }
 
 /// The TOML file's shape: the same settings as the flags.
@@ -119,6 +129,8 @@ struct FileSettings {
     materialize_url: Option<String>,
     materialize_tables: Option<String>,
     result_cache_ttl: Option<u64>,
+    redis_url: Option<String>,
+    redis_quote_prefix: Option<String>,
 }
 
 /// Effective settings after merging flags, environment, file and defaults.
@@ -145,6 +157,10 @@ pub struct Settings {
     pub materialize_all: bool,
     /// How long backend results are reused; `None` disables the cache.
     pub result_cache_ttl: Option<Duration>,
+    /// `None`: no Redis (live_quotes from the analytical data, cache per process).
+    pub redis_url: Option<String>,
+    /// Key prefix of the quote hashes.
+    pub redis_quote_prefix: String,
 }
 
 impl Settings {
@@ -222,6 +238,11 @@ impl Settings {
             ))
             .filter(|ttl| !ttl.is_zero()),
             materialize_url: args.materialize_url.or(file.materialize_url),
+            redis_url: args.redis_url.or(file.redis_url),
+            redis_quote_prefix: args
+                .redis_quote_prefix
+                .or(file.redis_quote_prefix)
+                .unwrap_or_else(|| "quote:".to_string()),
             materialize_all: match args
                 .materialize_tables
                 .or(file.materialize_tables)
@@ -312,6 +333,9 @@ const RESULT_CACHE_MAX_ROWS: usize = 100_000;
 /// Memory the backend result cache may use.
 const RESULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Longest wait for Redis to connect or answer.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Stack size of the server's worker threads.
 const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
@@ -343,9 +367,45 @@ async fn open_catalog(
     Ok(catalog)
 }
 
+/// Where the serving tables come from, with the readiness checks of each source.
+struct ServingSources {
+    data: Arc<dyn ServingData>,
+    checks: Vec<Box<dyn flowforge_http::HealthCheck>>,
+    redis: Option<Arc<RedisStore>>,
+}
+
 /// The serving data and its readiness checks: ClickHouse (else local Parquet) for analytics,
-/// Materialize for live tables when configured.
-async fn serving_data(
+/// Materialize for live tables and Redis for latest-quote lookups when configured.
+async fn serving_data(settings: &Settings) -> Result<ServingSources, String> {
+    let (data, mut checks) = live_and_analytical_data(settings).await?;
+    let Some(url) = &settings.redis_url else {
+        return Ok(ServingSources {
+            data,
+            checks,
+            redis: None,
+        });
+    };
+    let store =
+        Arc::new(RedisStore::new(url, REDIS_TIMEOUT).map_err(|e| format!("--redis-url: {e}"))?);
+    match store.ping().await {
+        Ok(()) => tracing::info!(server = %store.server(), "Redis ready"),
+        Err(error) => tracing::warn!(server = %store.server(), %error, "Redis not reachable yet"),
+    }
+    checks.push(Box::new(crate::sessions::RedisHealth(Arc::clone(&store))));
+    let quotes: Arc<dyn ServingData> = Arc::new(RedisData::new(
+        Arc::clone(&store),
+        &settings.redis_quote_prefix,
+    ));
+    let routed = RoutedData::new(data).route(QUOTES_TABLE, quotes);
+    Ok(ServingSources {
+        data: Arc::new(routed),
+        checks,
+        redis: Some(store),
+    })
+}
+
+/// Materialize for live tables when configured, over the analytical data.
+async fn live_and_analytical_data(
     settings: &Settings,
 ) -> Result<
     (
@@ -416,7 +476,11 @@ async fn analytical_data(
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    let (data, data_health) = serving_data(&settings).await?;
+    let ServingSources {
+        data,
+        checks: data_health,
+        redis,
+    } = serving_data(&settings).await?;
     let catalog = open_catalog(
         &settings.data_dir,
         settings.catalog_url.as_deref(),
@@ -431,11 +495,11 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .result_cache_ttl
         .filter(|_| has_backend)
         .map(|ttl| {
-            Arc::new(ResultCache::new(
-                ttl,
-                RESULT_CACHE_MAX_ROWS,
-                RESULT_CACHE_BYTES,
-            ))
+            let cache = ResultCache::new(ttl, RESULT_CACHE_MAX_ROWS, RESULT_CACHE_BYTES);
+            Arc::new(match &redis {
+                Some(store) => cache.with_shared_tier(Arc::clone(store)),
+                None => cache,
+            })
         });
     let sessions = Arc::new(CatalogSessions::new(
         Arc::clone(&catalog),

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use super::server::TestServer;
 
-fn service(var: &str) -> String {
+pub(super) fn service(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
         panic!("{var} is not set: run the tests with `make test` (it starts the test services)")
     })
@@ -20,7 +20,7 @@ fn service(var: &str) -> String {
 
 /// Rows of `sql` as `|`-separated lines, numbers rounded to 6 significant digits so float
 /// sums that differ only in the last bits (summation order) compare equal.
-fn rows(server: &TestServer, user: &str, password: &str, sql: &str) -> Vec<String> {
+pub(super) fn rows(server: &TestServer, user: &str, password: &str, sql: &str) -> Vec<String> {
     let out = Command::new("psql")
         .arg(server.dsn(user, password))
         .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
@@ -49,7 +49,7 @@ fn rows(server: &TestServer, user: &str, password: &str, sql: &str) -> Vec<Strin
 
 /// Lines of the endpoint's query log (one per request it received) sent by `server` (its
 /// query ids carry its process id; other tests share the endpoint).
-fn query_log(server: &TestServer) -> Vec<serde_json::Value> {
+pub(super) fn query_log(server: &TestServer) -> Vec<serde_json::Value> {
     let path = service("FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG");
     let prefix = format!("flowforge-{}-", server.pid());
     std::fs::read_to_string(&path)
@@ -64,7 +64,7 @@ fn query_log(server: &TestServer) -> Vec<serde_json::Value> {
         .collect()
 }
 
-const ANALYST: (&str, &str) = ("analyst@tenant-a.test", "analyst123");
+pub(super) const ANALYST: (&str, &str) = ("analyst@tenant-a.test", "analyst123");
 
 /// Client queries over the workflow views and serving tables: filters, aggregates, joins,
 /// windows, ORDER BY/LIMIT and date functions.
@@ -112,6 +112,8 @@ const QUERIES: &[&str] = &[
     "SELECT symbol, max(vwap) FROM vwap GROUP BY symbol ORDER BY symbol",
     "SELECT symbol, count(*) FROM large_trades GROUP BY symbol ORDER BY symbol",
     "SELECT sector FROM notional_by_sector WHERE notional > 1000000 ORDER BY sector",
+    "SELECT * FROM market.live_quotes ORDER BY symbol",
+    "SELECT q.symbol, q.ask - q.bid AS spread, i.sector FROM market.live_quotes q JOIN market.dim_instruments i ON i.symbol = q.symbol ORDER BY 1",
 ];
 
 #[test]
@@ -241,6 +243,61 @@ fn live_tables_on_materialize_join_clickhouse_tables_locally() {
     );
 }
 
+/// A query spanning backends sends each backend its largest single-backend subtree: the
+/// ClickHouse join + aggregate is one ClickHouse statement (entitlement filter included), only
+/// the Materialize view's rows are joined locally, and the answer is the embedded engine's.
+#[test]
+fn each_backend_gets_its_largest_subtree_when_a_query_spans_backends() {
+    let embedded = TestServer::start(&[]);
+    let routed = TestServer::start(&[
+        "--clickhouse-url",
+        &service("FLOWFORGE_TEST_CLICKHOUSE_URL"),
+        "--materialize-url",
+        &service("FLOWFORGE_TEST_PG_URL"),
+        "--result-cache-ttl",
+        "0",
+    ]);
+    let queries = [
+        "SELECT p.account, x.sector, x.volume, p.quantity FROM market.live_positions p \
+         JOIN (SELECT i.sector, t.symbol, sum(t.quantity) AS volume FROM market.fct_trades t \
+         JOIN market.dim_instruments i ON i.symbol = t.symbol WHERE t.side = 'BUY' \
+         GROUP BY 1, 2) x ON x.symbol = p.symbol ORDER BY 1, 2, 3",
+        "SELECT t.symbol, i.sector, count(*), sum(l.total_pnl) FROM market.fct_trades t \
+         JOIN market.dim_instruments i ON i.symbol = t.symbol \
+         JOIN market.live_pnl l ON l.symbol = t.symbol GROUP BY 1, 2 ORDER BY 1",
+    ];
+    let differences = differences(&embedded, &routed, &queries);
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+
+    let (user, password) = ANALYST;
+    for sql in queries {
+        let before = query_log(&routed).len();
+        rows(&routed, user, password, sql);
+        let log = query_log(&routed);
+        let requests: Vec<&str> = log[before..]
+            .iter()
+            .filter_map(|r| r["query"].as_str())
+            .collect();
+        assert_eq!(requests.len(), 1, "one ClickHouse statement: {requests:?}");
+        let statement = requests[0];
+        assert!(
+            statement.contains("JOIN")
+                && statement.contains("IN ('AAPL', 'AMZN', 'GOOGL', 'JPM', 'MSFT', 'NVDA')"),
+            "the join (and the entitlement filter) ran in ClickHouse: {statement}"
+        );
+        assert!(
+            !statement.contains("live_p"),
+            "Materialize's table is not ClickHouse's: {statement}"
+        );
+    }
+    let explained = rows(&routed, user, password, &format!("EXPLAIN {}", queries[0])).join("\n");
+    assert!(
+        explained.contains("PushedSubtree: backend=clickhouse"),
+        "{explained}"
+    );
+    assert!(explained.contains("GROUP BY"), "{explained}");
+}
+
 #[test]
 fn tenant_b_workflow_view_answers_alike_on_clickhouse() {
     let embedded = TestServer::start(&[]);
@@ -311,7 +368,7 @@ fn identical_queries_share_one_clickhouse_run_per_tenant() {
 }
 
 /// A fresh schema in the catalog test database, and a catalog URL whose connections use it.
-fn private_catalog_url(name: &str) -> String {
+pub(super) fn private_catalog_url(name: &str) -> String {
     let base = service("FLOWFORGE_TEST_CATALOG_PG_URL");
     let schema = format!("{name}_{}", std::process::id());
     let out = Command::new("psql")

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::server::TestServer;
 
 /// A plain HTTP/1.1 GET; returns (status, body).
-fn get(server: &TestServer, path: &str) -> (u16, String) {
+pub(super) fn get(server: &TestServer, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(server.http).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))

@@ -95,12 +95,12 @@ impl TestServer {
         )
     }
 
-    /// The data folder.
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
+    /// The data folder.
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }

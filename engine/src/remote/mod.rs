@@ -6,10 +6,13 @@
 //! locally at all: [`single_backend`] finds that backend and the whole analyzed plan — the
 //! client's query, the workflow views it reads and the tenant's entitlement filters — is unparsed
 //! to the backend's dialect and sent as **one** request (see `TenantSession::execute`). Queries
-//! spanning backends plan locally, each table scan pushing its projection, filters and limit.
+//! spanning backends send each backend its largest single-backend subtree ([`subtree`]) and
+//! join the pieces locally; lone table scans push their projection, filters and limit.
 
 pub mod clickhouse;
 pub mod postgres;
+pub mod redis;
+pub mod subtree;
 
 use std::fmt;
 use std::sync::Arc;

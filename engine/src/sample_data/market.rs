@@ -266,6 +266,34 @@ pub(super) fn quotes_batch(tape: &Tape) -> Result<RecordBatch, EngineError> {
         .map_err(|e| EngineError::SampleData(format!("building fct_quotes: {e}")))
 }
 
+/// The latest quote of every symbol that has one (the last in time order, which the tape
+/// keeps): what a point-lookup store such as Redis holds for `live_quotes`.
+pub(super) fn latest_quotes_batch(tape: &Tape) -> Result<RecordBatch, EngineError> {
+    let mut latest: Vec<Option<&Quote>> = vec![None; INSTRUMENTS.len()];
+    for quote in &tape.quotes {
+        if let Some(slot) = latest.get_mut(quote.symbol) {
+            *slot = Some(quote);
+        }
+    }
+    let q: Vec<&Quote> = latest.into_iter().flatten().collect();
+    let columns: Vec<ArrayRef> = vec![
+        symbols(q.iter().map(|r| r.symbol)),
+        Arc::new(Float64Array::from_iter_values(
+            q.iter().map(|r| dollars(r.bid_cents)),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            q.iter().map(|r| dollars(r.ask_cents)),
+        )),
+        Arc::new(Int64Array::from_iter_values(q.iter().map(|r| r.bid_size))),
+        Arc::new(Int64Array::from_iter_values(q.iter().map(|r| r.ask_size))),
+        Arc::new(TimestampMicrosecondArray::from_iter_values(
+            q.iter().map(|r| r.time),
+        )),
+    ];
+    RecordBatch::try_new(table_schema("live_quotes")?, columns)
+        .map_err(|e| EngineError::SampleData(format!("building live_quotes: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,6 +153,7 @@ fn write_sample(
             "dim_instruments" => instruments::instruments_batch()?,
             "live_positions" => portfolio::positions_batch(&holdings)?,
             "live_pnl" => portfolio::pnl_batch(&holdings)?,
+            "live_quotes" => market::latest_quotes_batch(&tape)?,
             other => {
                 return Err(EngineError::SampleData(format!(
                     "no sample data generator for serving table '{other}'"

@@ -28,9 +28,14 @@ pub(crate) async fn explain_lines(
         state
             .analyzer()
             .execute_and_check(plan.clone(), state.config_options(), |_, _| {})?;
-    let optimized = state
-        .optimizer()
-        .optimize(analyzed.clone(), state, |_, _| {})?;
+    let single = crate::remote::single_backend(&analyzed);
+    // What runs: a query spanning backends sends each one its largest subtree.
+    let to_optimize = if single.is_none() {
+        crate::remote::subtree::push_subtrees(analyzed.clone())?
+    } else {
+        analyzed.clone()
+    };
+    let optimized = state.optimizer().optimize(to_optimize, state, |_, _| {})?;
 
     let mut lines = vec!["Logical plan:".to_string()];
     if let Some(rollup) = super::rollups::rollup_used(&analyzed) {
@@ -48,7 +53,7 @@ pub(crate) async fn explain_lines(
         lines.push("Analyzed plan (before optimization):".to_string());
         push_indented(&mut lines, &analyzed.display_indent_schema().to_string());
     }
-    if let Some(backend) = crate::remote::single_backend(&analyzed) {
+    if let Some(backend) = single {
         lines.push(format!(
             "Backend SQL ({}, the whole query in one request):",
             backend.name()
@@ -61,10 +66,10 @@ pub(crate) async fn explain_lines(
     }
     let remote = remote_statements(state, &optimized).await;
     if !remote.is_empty() {
-        lines.push(format!(
-            "Backend SQL ({} requests, joined here):",
-            remote.len()
-        ));
+        lines.push(match remote.len() {
+            1 => "Backend request (the rest runs here):".to_string(),
+            n => format!("Backend SQL ({n} requests, joined here):"),
+        });
         for (backend, sql) in remote {
             lines.push(format!("  {backend}: {sql}"));
         }
@@ -102,6 +107,9 @@ async fn remote_statements(state: &SessionState, optimized: &LogicalPlan) -> Vec
     while let Some(node) = pending.pop() {
         if let Some(remote) = node.downcast_ref::<crate::remote::RemoteExec>() {
             found.push((remote.backend_name().to_string(), remote.sql().to_string()));
+        }
+        if let Some(lookup) = node.downcast_ref::<crate::remote::redis::RedisLookupExec>() {
+            found.push(("redis".to_string(), lookup.statement()));
         }
         pending.extend(node.children().into_iter().cloned());
     }

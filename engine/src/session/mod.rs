@@ -465,6 +465,7 @@ impl TenantSession {
             )));
         }
         let state = self.ctx.state();
+        let mut whole_query_rejected = false;
         if self.has_remote_tables {
             let analyzed = state
                 .analyzer()
@@ -497,14 +498,20 @@ impl TenantSession {
                 match backend.start(sql.clone(), schema).await? {
                     crate::remote::Started::Running(stream) => return Ok(stream),
                     // The backend refused FlowForge's SQL: plan locally, scan by scan.
-                    crate::remote::Started::Rejected(reason) => tracing::warn!(
-                        backend = backend.name(),
-                        %reason,
-                        %sql,
-                        "backend rejected the pushed-down query; running it locally"
-                    ),
+                    crate::remote::Started::Rejected(reason) => {
+                        whole_query_rejected = true;
+                        tracing::warn!(
+                            backend = backend.name(),
+                            %reason,
+                            %sql,
+                            "backend rejected the pushed-down query; running it locally"
+                        )
+                    }
                 }
             }
+        }
+        if self.has_remote_tables && !whole_query_rejected {
+            return execute_spanning_backends(&state, plan).await;
         }
         DataFrame::new(state, plan)
             .execute_stream()
@@ -524,8 +531,16 @@ impl TenantSession {
         let mut live = false;
         let _ = plan.apply_with_subqueries(|node| {
             if let LogicalPlan::TableScan(scan) = node {
-                live |= crate::serving_tables::serving_table(scan.table_name.table())
-                    .is_some_and(|t| t.freshness == crate::serving_tables::Freshness::Live);
+                // Live views and latest-value lookups must never be answered from the past.
+                live |= crate::serving_tables::serving_table(scan.table_name.table()).is_some_and(
+                    |t| {
+                        matches!(
+                            t.freshness,
+                            crate::serving_tables::Freshness::Live
+                                | crate::serving_tables::Freshness::PointLookup
+                        )
+                    },
+                );
             }
             Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
         });
@@ -626,6 +641,29 @@ impl TenantSession {
 
 /// A DataFusion context for one tenant: PostgreSQL dialect, `flowforge.public` as default schema,
 /// FlowForge's own information_schema (see `pg_catalog`), and the ACL guard as the first analyzer rule.
+/// Runs a query whose tables span backends: each backend gets its largest single-backend
+/// subtree as one statement (see [`crate::remote::subtree`]); the rest runs here.
+async fn execute_spanning_backends(
+    state: &SessionState,
+    plan: LogicalPlan,
+) -> Result<SendableRecordBatchStream, EngineError> {
+    let analyzed = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})
+        .map_err(planning_error)?;
+    let pushed = crate::remote::subtree::push_subtrees(analyzed).map_err(planning_error)?;
+    let optimized = state
+        .optimizer()
+        .optimize(pushed, state, |_, _| {})
+        .map_err(planning_error)?;
+    let physical = state
+        .query_planner()
+        .create_physical_plan(&optimized, state)
+        .await
+        .map_err(planning_error)?;
+    datafusion::physical_plan::execute_stream(physical, state.task_ctx()).map_err(execution_error)
+}
+
 fn tenant_context(
     guard: &Arc<AclGuard>,
     rollups: Option<Arc<rollups::RollupRule>>,
@@ -638,6 +676,8 @@ fn tenant_context(
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
+        .with_query_planner(Arc::new(crate::remote::subtree::RemoteQueryPlanner))
+        .with_optimizer_rule(Arc::new(crate::remote::subtree::NarrowPushedSubtrees))
         .build();
     let mut builder = SessionStateBuilder::new_from_existing(state);
     let analyzer = builder.analyzer().get_or_insert_with(Analyzer::new);
