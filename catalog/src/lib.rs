@@ -1,5 +1,6 @@
 //! FlowForge's metadata catalog: tenants, users, roles, API keys, symbol entitlements, the
-//! serving-table registry, workflows with their version history, and the audit log.
+//! serving-table registry, workflows with their version history, dashboards and their widgets,
+//! workflow templates, and the audit log.
 //!
 //! The catalog stores metadata only; it never runs analytical queries. Workflow definitions are
 //! kept as JSON and compiled by the engine. Everything is reached through the async
@@ -15,6 +16,7 @@
 
 pub mod api_key;
 mod audit;
+mod dashboard;
 mod error;
 mod identity;
 mod location;
@@ -28,10 +30,12 @@ pub mod serving;
 mod sqlite;
 mod store;
 mod stored;
+mod template;
 mod tenant;
 mod timestamp;
 pub mod validate;
 pub mod view_name;
+mod widget;
 mod workflow;
 
 #[cfg(test)]
@@ -39,6 +43,10 @@ mod store_tests;
 
 pub use api_key::{ApiKey, ApiKeyCredentials, CreatedApiKey, GeneratedKeyMaterial, NewApiKey};
 pub use audit::{AuditEntry, NewAuditEntry, MAX_AUDIT_PAGE};
+pub use dashboard::{
+    validate_global_filters, validate_refresh_interval, Dashboard, DashboardUpdate, FilterKind,
+    GlobalFilter, NewDashboard, REFRESH_INTERVALS_SECONDS,
+};
 pub use error::CatalogError;
 pub use identity::{
     authenticate_password, identity_for_api_key_secret, identity_for_login, identity_for_user,
@@ -53,6 +61,8 @@ pub use seed::{seed_demo, SeedReport};
 pub use serving::{default_serving_tables, Backend, Freshness, ServingTable};
 pub use sqlite::SqliteCatalog;
 pub use store::CatalogStore;
+pub use template::{NewTemplate, Template};
 pub use tenant::{NewUser, Tenant, User, UserCredentials};
 pub use view_name::{derive_view_name, validate_view_name};
-pub use workflow::{NewWorkflow, Workflow, WorkflowUpdate, WorkflowVersion};
+pub use widget::{NewWidget, Widget, WidgetLayout, WidgetUpdate, MAX_WIDGET_SPAN};
+pub use workflow::{NewWorkflow, Workflow, WorkflowUpdate, WorkflowVersion, MAX_WORKFLOW_PAGE};

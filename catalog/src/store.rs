@@ -8,8 +8,9 @@
 use async_trait::async_trait;
 
 use crate::{
-    ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CreatedApiKey, NewApiKey, NewAuditEntry,
-    NewUser, NewWorkflow, Role, ServingTable, Tenant, User, UserCredentials, Workflow,
+    ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CreatedApiKey, Dashboard, DashboardUpdate,
+    NewApiKey, NewAuditEntry, NewDashboard, NewTemplate, NewUser, NewWidget, NewWorkflow, Role,
+    ServingTable, Template, Tenant, User, UserCredentials, Widget, WidgetUpdate, Workflow,
     WorkflowUpdate, WorkflowVersion,
 };
 
@@ -121,6 +122,15 @@ pub trait CatalogStore: Send + Sync + 'static {
     ) -> Result<Workflow, CatalogError>;
     /// The tenant's workflows, ordered by name.
     async fn list_workflows(&self, tenant_id: &str) -> Result<Vec<Workflow>, CatalogError>;
+    /// One page of the tenant's workflows, ordered by name then id, skipping `offset` and
+    /// returning at most `limit` (capped at [`crate::MAX_WORKFLOW_PAGE`]), together with the
+    /// tenant's total number of workflows.
+    async fn list_workflows_page(
+        &self,
+        tenant_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Workflow>, usize), CatalogError>;
     /// The tenant's published workflows (the views SQL clients see), ordered by view name.
     async fn list_published_workflows(
         &self,
@@ -161,9 +171,70 @@ pub trait CatalogStore: Send + Sync + 'static {
         workflow_id: &str,
         version: u32,
     ) -> Result<WorkflowVersion, CatalogError>;
-    /// Deletes a workflow and all its versions.
+    /// Deletes a workflow and all its versions. Widgets showing it stay (they report that
+    /// their source workflow is gone).
     async fn delete_workflow(&self, tenant_id: &str, workflow_id: &str)
         -> Result<(), CatalogError>;
+
+    // ---- dashboards and widgets ----
+
+    /// Creates a dashboard.
+    async fn create_dashboard(&self, dashboard: NewDashboard) -> Result<Dashboard, CatalogError>;
+    /// Looks a dashboard of the tenant up by id.
+    async fn get_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<Dashboard, CatalogError>;
+    /// The tenant's dashboards, ordered by name then id.
+    async fn list_dashboards(&self, tenant_id: &str) -> Result<Vec<Dashboard>, CatalogError>;
+    /// Applies an update; an update that sets nothing returns the dashboard unchanged.
+    async fn update_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+        update: DashboardUpdate,
+    ) -> Result<Dashboard, CatalogError>;
+    /// Deletes a dashboard and its widgets.
+    async fn delete_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<(), CatalogError>;
+    /// Pins a workflow output to a dashboard. The dashboard and the workflow must both be the
+    /// tenant's (otherwise [`CatalogError::NotFound`] names the missing one).
+    async fn create_widget(&self, widget: NewWidget) -> Result<Widget, CatalogError>;
+    /// Looks a widget of the tenant up by id.
+    async fn get_widget(&self, tenant_id: &str, widget_id: &str) -> Result<Widget, CatalogError>;
+    /// The widgets of one of the tenant's dashboards, in grid order (top to bottom, left to
+    /// right, then oldest first).
+    async fn list_widgets(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<Vec<Widget>, CatalogError>;
+    /// Applies an update; an update that sets nothing returns the widget unchanged.
+    async fn update_widget(
+        &self,
+        tenant_id: &str,
+        widget_id: &str,
+        update: WidgetUpdate,
+    ) -> Result<Widget, CatalogError>;
+    /// Removes a widget from its dashboard.
+    async fn delete_widget(&self, tenant_id: &str, widget_id: &str) -> Result<(), CatalogError>;
+
+    // ---- templates ----
+
+    /// The built-in templates and the tenant's own, ordered by category, name, then id.
+    async fn list_templates(&self, tenant_id: &str) -> Result<Vec<Template>, CatalogError>;
+    /// A built-in template or one of the tenant's own.
+    async fn get_template(
+        &self,
+        tenant_id: &str,
+        template_id: &str,
+    ) -> Result<Template, CatalogError>;
+    /// Creates a template (built-in when it has no tenant).
+    async fn create_template(&self, template: NewTemplate) -> Result<Template, CatalogError>;
 
     // ---- audit log ----
 

@@ -1091,6 +1091,853 @@ async fn check_nul_characters(store: &dyn CatalogStore) {
     assert!(is_not_found(store.get_tenant_by_slug("desk-d").await));
 }
 
+// ---------------------------------------------------------------- dashboards and widgets
+
+fn new_dashboard(tenant: &Tenant, name: &str) -> NewDashboard {
+    NewDashboard {
+        tenant_id: tenant.id.clone(),
+        name: name.to_string(),
+        description: String::new(),
+        refresh_interval_seconds: None,
+        global_filters: Vec::new(),
+        created_by: "user-1".to_string(),
+    }
+}
+
+fn symbol_filter() -> GlobalFilter {
+    GlobalFilter {
+        id: "symbol".into(),
+        column: "symbol".into(),
+        label: "Symbol".into(),
+        kind: FilterKind::Values,
+        default: Some(json!(["AAPL"])),
+    }
+}
+
+fn new_widget(
+    dashboard: &Dashboard,
+    workflow: &Workflow,
+    title: &str,
+    x: u32,
+    y: u32,
+) -> NewWidget {
+    NewWidget {
+        tenant_id: dashboard.tenant_id.clone(),
+        dashboard_id: dashboard.id.clone(),
+        workflow_id: workflow.id.clone(),
+        node_id: "table".into(),
+        title: title.into(),
+        layout: WidgetLayout { x, y, w: 6, h: 4 },
+        filters: vec!["symbol".into()],
+        config: json!({"chart": "table"}),
+    }
+}
+
+fn is_invalid<T: std::fmt::Debug>(result: Result<T, CatalogError>) -> bool {
+    matches!(result, Err(CatalogError::InvalidInput(_)))
+}
+
+async fn check_dashboard_lifecycle(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let created = store
+        .create_dashboard(NewDashboard {
+            description: "  Desk overview ".into(),
+            refresh_interval_seconds: Some(60),
+            global_filters: vec![
+                symbol_filter(),
+                GlobalFilter {
+                    id: "day".into(),
+                    column: "event_time".into(),
+                    label: String::new(),
+                    kind: FilterKind::Range,
+                    default: None,
+                },
+            ],
+            ..new_dashboard(&a, "  Trading desk ")
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.name, "Trading desk");
+    assert_eq!(created.description, "Desk overview");
+    assert_eq!(created.tenant_id, a.id);
+    assert_eq!(created.refresh_interval_seconds, Some(60));
+    assert_eq!(created.global_filters.len(), 2);
+    assert_eq!(created.global_filters[1].label, "event_time");
+    assert_eq!(created.created_at, created.updated_at);
+    assert_eq!(
+        store.get_dashboard(&a.id, &created.id).await.unwrap(),
+        created
+    );
+
+    store
+        .create_dashboard(new_dashboard(&a, "Alpha desk"))
+        .await
+        .unwrap();
+    let names: Vec<String> = store
+        .list_dashboards(&a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, ["Alpha desk", "Trading desk"]);
+
+    // An absent field keeps its value; an explicit "no interval" switches to manual refresh.
+    let renamed = store
+        .update_dashboard(
+            &a.id,
+            &created.id,
+            DashboardUpdate {
+                name: Some("Main desk".into()),
+                ..DashboardUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Main desk");
+    assert_eq!(renamed.refresh_interval_seconds, Some(60));
+    assert_eq!(renamed.global_filters, created.global_filters);
+    assert!(renamed.updated_at >= created.updated_at);
+    let manual = store
+        .update_dashboard(
+            &a.id,
+            &created.id,
+            DashboardUpdate {
+                refresh_interval_seconds: Some(None),
+                global_filters: Some(vec![symbol_filter()]),
+                ..DashboardUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(manual.refresh_interval_seconds, None);
+    assert_eq!(manual.global_filters, [symbol_filter()]);
+    assert_eq!(manual.name, "Main desk");
+    assert_eq!(
+        store.get_dashboard(&a.id, &created.id).await.unwrap(),
+        manual
+    );
+    // An update that sets nothing changes nothing.
+    assert_eq!(
+        store
+            .update_dashboard(&a.id, &created.id, DashboardUpdate::default())
+            .await
+            .unwrap(),
+        manual
+    );
+
+    store.delete_dashboard(&a.id, &created.id).await.unwrap();
+    assert!(is_not_found(store.get_dashboard(&a.id, &created.id).await));
+    assert!(is_not_found(
+        store.delete_dashboard(&a.id, &created.id).await
+    ));
+    assert_eq!(store.list_dashboards(&a.id).await.unwrap().len(), 1);
+}
+
+async fn check_widget_lifecycle(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let wf = store
+        .create_workflow(new_workflow(&a, "Trades", json!({"nodes": []})))
+        .await
+        .unwrap();
+    let other_wf = store
+        .create_workflow(new_workflow(&a, "Quotes", json!({"nodes": []})))
+        .await
+        .unwrap();
+    let dashboard = store
+        .create_dashboard(new_dashboard(&a, "Desk"))
+        .await
+        .unwrap();
+
+    let lower = store
+        .create_widget(new_widget(&dashboard, &wf, " Lower ", 0, 4))
+        .await
+        .unwrap();
+    let right = store
+        .create_widget(new_widget(&dashboard, &other_wf, "Right", 6, 0))
+        .await
+        .unwrap();
+    let left = store
+        .create_widget(NewWidget {
+            config: serde_json::Value::Null,
+            filters: Vec::new(),
+            ..new_widget(&dashboard, &wf, "Left", 0, 0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(lower.title, "Lower");
+    assert_eq!(lower.tenant_id, a.id);
+    assert_eq!(lower.dashboard_id, dashboard.id);
+    assert_eq!(lower.workflow_id, wf.id);
+    assert_eq!(lower.node_id, "table");
+    assert_eq!(lower.filters, ["symbol"]);
+    assert_eq!(lower.config, json!({"chart": "table"}));
+    assert_eq!(left.config, json!({}));
+    assert_eq!(store.get_widget(&a.id, &lower.id).await.unwrap(), lower);
+
+    // Grid order: top to bottom, then left to right.
+    let titles =
+        |widgets: Vec<Widget>| -> Vec<String> { widgets.into_iter().map(|w| w.title).collect() };
+    assert_eq!(
+        titles(store.list_widgets(&a.id, &dashboard.id).await.unwrap()),
+        ["Left", "Right", "Lower"]
+    );
+
+    let moved = store
+        .update_widget(
+            &a.id,
+            &lower.id,
+            WidgetUpdate {
+                layout: Some(WidgetLayout {
+                    x: 0,
+                    y: 0,
+                    w: 12,
+                    h: 2,
+                }),
+                node_id: Some("chart".into()),
+                filters: Some(vec!["side".into(), "symbol".into()]),
+                config: Some(json!({"chart": "bar"})),
+                ..WidgetUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        moved.layout,
+        WidgetLayout {
+            x: 0,
+            y: 0,
+            w: 12,
+            h: 2
+        }
+    );
+    assert_eq!(moved.node_id, "chart");
+    assert_eq!(moved.filters, ["side", "symbol"]);
+    assert_eq!(moved.config, json!({"chart": "bar"}));
+    assert_eq!(moved.title, "Lower");
+    assert_eq!(moved.workflow_id, wf.id);
+    assert_eq!(store.get_widget(&a.id, &lower.id).await.unwrap(), moved);
+    assert_eq!(
+        store
+            .update_widget(&a.id, &lower.id, WidgetUpdate::default())
+            .await
+            .unwrap(),
+        moved
+    );
+
+    store.delete_widget(&a.id, &right.id).await.unwrap();
+    assert!(is_not_found(store.get_widget(&a.id, &right.id).await));
+    assert!(is_not_found(store.delete_widget(&a.id, &right.id).await));
+    assert_eq!(
+        store
+            .list_widgets(&a.id, &dashboard.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(is_not_found(
+        store.list_widgets(&a.id, "no-such-dashboard").await
+    ));
+
+    // Pinning needs an existing dashboard and workflow.
+    assert!(is_not_found(
+        store
+            .create_widget(NewWidget {
+                dashboard_id: "no-such-dashboard".into(),
+                ..new_widget(&dashboard, &wf, "X", 0, 0)
+            })
+            .await
+    ));
+    assert!(is_not_found(
+        store
+            .create_widget(NewWidget {
+                workflow_id: "no-such-workflow".into(),
+                ..new_widget(&dashboard, &wf, "X", 0, 0)
+            })
+            .await
+    ));
+}
+
+async fn check_widgets_outlive_their_workflow(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let wf = store
+        .create_workflow(new_workflow(&a, "Doomed", json!({"nodes": []})))
+        .await
+        .unwrap();
+    let dashboard = store
+        .create_dashboard(new_dashboard(&a, "Desk"))
+        .await
+        .unwrap();
+    let widget = store
+        .create_widget(new_widget(&dashboard, &wf, "Doomed output", 0, 0))
+        .await
+        .unwrap();
+
+    // Deleting the workflow keeps the widget, still pointing at the deleted workflow, so the
+    // dashboard can show that its source is gone.
+    store.delete_workflow(&a.id, &wf.id).await.unwrap();
+    let kept = store.get_widget(&a.id, &widget.id).await.unwrap();
+    assert_eq!(kept, widget);
+    assert!(is_not_found(
+        store.get_workflow(&a.id, &kept.workflow_id).await
+    ));
+    assert_eq!(
+        store.list_widgets(&a.id, &dashboard.id).await.unwrap(),
+        std::slice::from_ref(&widget)
+    );
+    // It can still be edited and removed; new widgets cannot point at the deleted workflow.
+    let retitled = store
+        .update_widget(
+            &a.id,
+            &widget.id,
+            WidgetUpdate {
+                title: Some("Source gone".into()),
+                ..WidgetUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(retitled.title, "Source gone");
+    assert!(is_not_found(
+        store
+            .create_widget(new_widget(&dashboard, &wf, "Again", 0, 0))
+            .await
+    ));
+
+    // Deleting the dashboard deletes its widgets.
+    let survivor = store
+        .create_dashboard(new_dashboard(&a, "Other desk"))
+        .await
+        .unwrap();
+    let live_wf = store
+        .create_workflow(new_workflow(&a, "Alive", json!({"nodes": []})))
+        .await
+        .unwrap();
+    let elsewhere = store
+        .create_widget(new_widget(&survivor, &live_wf, "Elsewhere", 0, 0))
+        .await
+        .unwrap();
+    let second = store
+        .create_widget(new_widget(&dashboard, &live_wf, "Second", 0, 4))
+        .await
+        .unwrap();
+    store.delete_dashboard(&a.id, &dashboard.id).await.unwrap();
+    assert!(is_not_found(store.get_widget(&a.id, &widget.id).await));
+    assert!(is_not_found(store.get_widget(&a.id, &second.id).await));
+    assert!(is_not_found(store.list_widgets(&a.id, &dashboard.id).await));
+    assert_eq!(
+        store.get_widget(&a.id, &elsewhere.id).await.unwrap(),
+        elsewhere
+    );
+    assert!(store.get_workflow(&a.id, &live_wf.id).await.is_ok());
+}
+
+async fn check_dashboard_validation(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let long = "x".repeat(201);
+    for bad in [
+        new_dashboard(&a, "   "),
+        new_dashboard(&a, &long),
+        NewDashboard {
+            refresh_interval_seconds: Some(10),
+            ..new_dashboard(&a, "Desk")
+        },
+        NewDashboard {
+            refresh_interval_seconds: Some(0),
+            ..new_dashboard(&a, "Desk")
+        },
+        NewDashboard {
+            global_filters: vec![symbol_filter(), symbol_filter()],
+            ..new_dashboard(&a, "Desk")
+        },
+        NewDashboard {
+            global_filters: vec![GlobalFilter {
+                column: " ".into(),
+                ..symbol_filter()
+            }],
+            ..new_dashboard(&a, "Desk")
+        },
+        NewDashboard {
+            global_filters: vec![GlobalFilter {
+                kind: FilterKind::Range,
+                ..symbol_filter()
+            }],
+            ..new_dashboard(&a, "Desk")
+        },
+    ] {
+        let shown = format!("{bad:?}");
+        assert!(is_invalid(store.create_dashboard(bad).await), "{shown}");
+    }
+    for seconds in REFRESH_INTERVALS_SECONDS {
+        let ok = store
+            .create_dashboard(NewDashboard {
+                refresh_interval_seconds: Some(seconds),
+                ..new_dashboard(&a, &format!("Every {seconds}s"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(ok.refresh_interval_seconds, Some(seconds));
+    }
+    assert!(is_not_found(
+        store
+            .create_dashboard(NewDashboard {
+                tenant_id: "no-such-tenant".into(),
+                ..new_dashboard(&a, "Orphan")
+            })
+            .await
+    ));
+
+    let dashboard = store
+        .create_dashboard(new_dashboard(&a, "Desk"))
+        .await
+        .unwrap();
+    for bad in [
+        DashboardUpdate {
+            name: Some(String::new()),
+            ..DashboardUpdate::default()
+        },
+        DashboardUpdate {
+            refresh_interval_seconds: Some(Some(61)),
+            ..DashboardUpdate::default()
+        },
+        DashboardUpdate {
+            global_filters: Some(vec![symbol_filter(), symbol_filter()]),
+            ..DashboardUpdate::default()
+        },
+    ] {
+        let shown = format!("{bad:?}");
+        assert!(
+            is_invalid(store.update_dashboard(&a.id, &dashboard.id, bad).await),
+            "{shown}"
+        );
+    }
+    assert_eq!(
+        store.get_dashboard(&a.id, &dashboard.id).await.unwrap(),
+        dashboard
+    );
+
+    let wf = store
+        .create_workflow(new_workflow(&a, "Trades", json!({})))
+        .await
+        .unwrap();
+    let base = new_widget(&dashboard, &wf, "Widget", 0, 0);
+    let layout = |w, h| WidgetLayout { x: 0, y: 0, w, h };
+    for bad in [
+        NewWidget {
+            title: " ".into(),
+            ..base.clone()
+        },
+        NewWidget {
+            title: long.clone(),
+            ..base.clone()
+        },
+        NewWidget {
+            node_id: String::new(),
+            ..base.clone()
+        },
+        NewWidget {
+            layout: layout(0, 4),
+            ..base.clone()
+        },
+        NewWidget {
+            layout: layout(4, 49),
+            ..base.clone()
+        },
+        NewWidget {
+            filters: vec!["symbol".into(), " ".into()],
+            ..base.clone()
+        },
+        NewWidget {
+            config: json!("bar"),
+            ..base.clone()
+        },
+    ] {
+        let shown = format!("{bad:?}");
+        assert!(is_invalid(store.create_widget(bad).await), "{shown}");
+    }
+    let widest = store
+        .create_widget(NewWidget {
+            layout: layout(48, 48),
+            ..base.clone()
+        })
+        .await
+        .unwrap();
+    for bad in [
+        WidgetUpdate {
+            layout: Some(layout(49, 1)),
+            ..WidgetUpdate::default()
+        },
+        WidgetUpdate {
+            title: Some(String::new()),
+            ..WidgetUpdate::default()
+        },
+        WidgetUpdate {
+            config: Some(json!([1, 2])),
+            ..WidgetUpdate::default()
+        },
+    ] {
+        let shown = format!("{bad:?}");
+        assert!(
+            is_invalid(store.update_widget(&a.id, &widest.id, bad).await),
+            "{shown}"
+        );
+    }
+    assert_eq!(store.get_widget(&a.id, &widest.id).await.unwrap(), widest);
+    assert_eq!(
+        store
+            .list_widgets(&a.id, &dashboard.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn check_dashboard_tenant_scoping(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let wf_a = store
+        .create_workflow(new_workflow(&a, "Secret Strategy", json!({})))
+        .await
+        .unwrap();
+    let wf_b = store
+        .create_workflow(new_workflow(&b, "Other Strategy", json!({})))
+        .await
+        .unwrap();
+    let dash_a = store
+        .create_dashboard(new_dashboard(&a, "Secret desk"))
+        .await
+        .unwrap();
+    let dash_b = store
+        .create_dashboard(new_dashboard(&b, "Other desk"))
+        .await
+        .unwrap();
+    let widget_a = store
+        .create_widget(new_widget(&dash_a, &wf_a, "Secret", 0, 0))
+        .await
+        .unwrap();
+
+    assert!(is_not_found(store.get_dashboard(&b.id, &dash_a.id).await));
+    assert_eq!(
+        store.list_dashboards(&b.id).await.unwrap(),
+        std::slice::from_ref(&dash_b)
+    );
+    assert!(is_not_found(
+        store
+            .update_dashboard(
+                &b.id,
+                &dash_a.id,
+                DashboardUpdate {
+                    name: Some("Taken over".into()),
+                    ..DashboardUpdate::default()
+                }
+            )
+            .await
+    ));
+    assert!(is_not_found(
+        store
+            .update_dashboard(&b.id, &dash_a.id, DashboardUpdate::default())
+            .await
+    ));
+    assert!(is_not_found(
+        store.delete_dashboard(&b.id, &dash_a.id).await
+    ));
+    assert!(is_not_found(store.get_widget(&b.id, &widget_a.id).await));
+    assert!(is_not_found(store.list_widgets(&b.id, &dash_a.id).await));
+    assert!(is_not_found(
+        store
+            .update_widget(
+                &b.id,
+                &widget_a.id,
+                WidgetUpdate {
+                    title: Some("Taken over".into()),
+                    ..WidgetUpdate::default()
+                }
+            )
+            .await
+    ));
+    assert!(is_not_found(store.delete_widget(&b.id, &widget_a.id).await));
+
+    // A widget cannot join another tenant's dashboard or show another tenant's workflow.
+    assert!(is_not_found(
+        store
+            .create_widget(NewWidget {
+                tenant_id: b.id.clone(),
+                ..new_widget(&dash_a, &wf_b, "Intruder", 0, 0)
+            })
+            .await
+    ));
+    assert!(is_not_found(
+        store
+            .create_widget(new_widget(&dash_b, &wf_a, "Peek", 0, 0))
+            .await
+    ));
+    assert!(is_not_found(
+        store
+            .create_widget(new_widget(&dash_a, &wf_b, "Peek", 0, 0))
+            .await
+    ));
+
+    // None of the attempts changed anything.
+    assert_eq!(
+        store.get_dashboard(&a.id, &dash_a.id).await.unwrap(),
+        dash_a
+    );
+    assert_eq!(
+        store.list_widgets(&a.id, &dash_a.id).await.unwrap(),
+        [widget_a]
+    );
+    assert!(store
+        .list_widgets(&b.id, &dash_b.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+// ---------------------------------------------------------------- templates
+
+fn new_template(tenant: Option<&Tenant>, name: &str) -> NewTemplate {
+    NewTemplate {
+        tenant_id: tenant.map(|t| t.id.clone()),
+        name: name.to_string(),
+        description: "A starting point.".to_string(),
+        category: "aggregation".to_string(),
+        definition: json!({"nodes": [], "edges": []}),
+    }
+}
+
+async fn check_templates(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let builtin = store
+        .create_template(NewTemplate {
+            category: "charts".into(),
+            ..new_template(None, "Bar chart by sector")
+        })
+        .await
+        .unwrap();
+    assert_eq!(builtin.tenant_id, None);
+    assert_eq!(builtin.category, "charts");
+    let own = store
+        .create_template(new_template(Some(&a), " Desk PnL "))
+        .await
+        .unwrap();
+    assert_eq!(own.tenant_id.as_deref(), Some(a.id.as_str()));
+    assert_eq!(own.name, "Desk PnL");
+    assert_eq!(own.definition, json!({"nodes": [], "edges": []}));
+
+    // Built-ins are everyone's; a tenant's own templates are only its own.
+    assert_eq!(
+        store.list_templates(&a.id).await.unwrap(),
+        [own.clone(), builtin.clone()]
+    );
+    assert_eq!(
+        store.list_templates(&b.id).await.unwrap(),
+        std::slice::from_ref(&builtin)
+    );
+    assert_eq!(store.get_template(&a.id, &own.id).await.unwrap(), own);
+    assert_eq!(
+        store.get_template(&b.id, &builtin.id).await.unwrap(),
+        builtin
+    );
+    assert!(is_not_found(store.get_template(&b.id, &own.id).await));
+    assert!(is_not_found(
+        store.get_template(&a.id, "no-such-template").await
+    ));
+
+    // Names are unique per scope: among built-ins, and within a tenant.
+    assert!(is_conflict(
+        store
+            .create_template(new_template(None, "Bar chart by sector"))
+            .await
+    ));
+    assert!(is_conflict(
+        store
+            .create_template(new_template(Some(&a), "Desk PnL"))
+            .await
+    ));
+    let same_name_b = store
+        .create_template(new_template(Some(&b), "Desk PnL"))
+        .await
+        .unwrap();
+    store
+        .create_template(new_template(Some(&a), "Bar chart by sector"))
+        .await
+        .unwrap();
+    assert_eq!(store.list_templates(&a.id).await.unwrap().len(), 3);
+    assert_eq!(
+        store.list_templates(&b.id).await.unwrap(),
+        [same_name_b, builtin]
+    );
+
+    for bad in [
+        new_template(Some(&a), " "),
+        NewTemplate {
+            category: String::new(),
+            ..new_template(Some(&a), "No category")
+        },
+        NewTemplate {
+            definition: json!([1, 2]),
+            ..new_template(Some(&a), "Not a graph")
+        },
+    ] {
+        let shown = format!("{bad:?}");
+        assert!(is_invalid(store.create_template(bad).await), "{shown}");
+    }
+    assert!(is_not_found(
+        store
+            .create_template(NewTemplate {
+                tenant_id: Some("no-such-tenant".into()),
+                ..new_template(None, "Orphan")
+            })
+            .await
+    ));
+}
+
+// ---------------------------------------------------------------- workflow pages
+
+async fn check_workflow_pages(store: &dyn CatalogStore) {
+    let (a, b) = seeded(store).await;
+    let mut created = Vec::new();
+    for (name, view) in [
+        ("delta", "w_delta"),
+        ("alpha", "w_alpha"),
+        ("charlie", "w_charlie_1"),
+        ("bravo", "w_bravo"),
+        ("charlie", "w_charlie_2"),
+    ] {
+        let wf = store
+            .create_workflow(NewWorkflow {
+                view_name: Some(view.into()),
+                ..new_workflow(&a, name, json!({}))
+            })
+            .await
+            .unwrap();
+        created.push(wf);
+    }
+    let mut expected: Vec<(String, String)> = created
+        .iter()
+        .map(|w| (w.name.clone(), w.id.clone()))
+        .collect();
+    expected.sort();
+    let ids = |page: &[Workflow]| -> Vec<(String, String)> {
+        page.iter()
+            .map(|w| (w.name.clone(), w.id.clone()))
+            .collect()
+    };
+
+    let mut seen = Vec::new();
+    for offset in [0, 2, 4] {
+        let (page, total) = store.list_workflows_page(&a.id, offset, 2).await.unwrap();
+        assert_eq!(total, 5);
+        seen.extend(ids(&page));
+    }
+    assert_eq!(seen, expected);
+    let (all, total) = store.list_workflows_page(&a.id, 0, 100).await.unwrap();
+    assert_eq!((ids(&all), total), (expected.clone(), 5));
+    assert_eq!(all, store.list_workflows(&a.id).await.unwrap());
+    let (last, total) = store.list_workflows_page(&a.id, 4, 2).await.unwrap();
+    assert_eq!((last.len(), total), (1, 5));
+    let (past_end, total) = store.list_workflows_page(&a.id, 50, 10).await.unwrap();
+    assert_eq!((past_end.len(), total), (0, 5));
+    let (none, total) = store.list_workflows_page(&a.id, 0, 0).await.unwrap();
+    assert_eq!((none.len(), total), (0, 5));
+    let (huge, total) = store
+        .list_workflows_page(&a.id, usize::MAX, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!((huge.len(), total), (0, 5));
+
+    // Another tenant sees none of them.
+    let (other, total) = store.list_workflows_page(&b.id, 0, 10).await.unwrap();
+    assert_eq!((other.len(), total), (0, 0));
+
+    store.delete_workflow(&a.id, &created[1].id).await.unwrap();
+    let (page, total) = store.list_workflows_page(&a.id, 0, 1).await.unwrap();
+    assert_eq!(total, 4);
+    assert_eq!(page[0].name, "bravo");
+}
+
+async fn check_dashboard_nul_characters(store: &dyn CatalogStore) {
+    let (a, _) = seeded(store).await;
+    let nul = "x\0y";
+    assert!(is_not_found(store.get_dashboard(&a.id, nul).await));
+    assert!(is_not_found(store.get_dashboard(nul, nul).await));
+    assert!(store.list_dashboards(nul).await.unwrap().is_empty());
+    assert!(is_not_found(
+        store
+            .update_dashboard(&a.id, nul, DashboardUpdate::default())
+            .await
+    ));
+    assert!(is_not_found(store.delete_dashboard(&a.id, nul).await));
+    assert!(is_not_found(store.get_widget(&a.id, nul).await));
+    assert!(is_not_found(store.list_widgets(&a.id, nul).await));
+    assert!(is_not_found(
+        store
+            .update_widget(&a.id, nul, WidgetUpdate::default())
+            .await
+    ));
+    assert!(is_not_found(store.delete_widget(&a.id, nul).await));
+    assert!(is_not_found(store.get_template(&a.id, nul).await));
+    assert!(is_not_found(
+        store
+            .create_dashboard(NewDashboard {
+                tenant_id: nul.into(),
+                ..new_dashboard(&a, "Orphan")
+            })
+            .await
+    ));
+    // A tenant id that matches nothing still sees the built-ins.
+    store
+        .create_template(new_template(None, "Builtin"))
+        .await
+        .unwrap();
+    assert_eq!(store.list_templates(nul).await.unwrap().len(), 1);
+    let (page, total) = store.list_workflows_page(nul, 0, 10).await.unwrap();
+    assert_eq!((page.len(), total), (0, 0));
+
+    let dashboard = store
+        .create_dashboard(new_dashboard(&a, "Desk"))
+        .await
+        .unwrap();
+    let wf = store
+        .create_workflow(new_workflow(&a, "Trades", json!({})))
+        .await
+        .unwrap();
+    assert!(is_not_found(
+        store
+            .create_widget(NewWidget {
+                workflow_id: nul.into(),
+                ..new_widget(&dashboard, &wf, "W", 0, 0)
+            })
+            .await
+    ));
+    assert!(is_not_found(
+        store
+            .create_widget(NewWidget {
+                dashboard_id: nul.into(),
+                ..new_widget(&dashboard, &wf, "W", 0, 0)
+            })
+            .await
+    ));
+    // And no value with NUL is stored.
+    assert!(is_invalid(
+        store.create_dashboard(new_dashboard(&a, "De\0sk")).await
+    ));
+    assert!(is_invalid(
+        store
+            .create_widget(NewWidget {
+                node_id: "ta\0ble".into(),
+                ..new_widget(&dashboard, &wf, "W", 0, 0)
+            })
+            .await
+    ));
+    assert!(is_invalid(
+        store
+            .create_template(new_template(Some(&a), "Tem\0plate"))
+            .await
+    ));
+}
+
 // ---------------------------------------------------------------- the suite, on both stores
 
 /// Runs each check once on a fresh in-memory SQLite catalog (`store_tests::sqlite::*`) and once
@@ -1140,6 +1987,14 @@ on_both_stores! {
     concurrent_writers => check_concurrent_writers,
     text_order => check_text_order,
     nul_characters => check_nul_characters,
+    dashboard_lifecycle => check_dashboard_lifecycle,
+    widget_lifecycle => check_widget_lifecycle,
+    widgets_outlive_their_workflow => check_widgets_outlive_their_workflow,
+    dashboard_validation => check_dashboard_validation,
+    dashboard_tenant_scoping => check_dashboard_tenant_scoping,
+    templates => check_templates,
+    workflow_pages => check_workflow_pages,
+    dashboard_nul_characters => check_dashboard_nul_characters,
 }
 
 // ---------------------------------------------------------------- what SQLite keeps on disk
@@ -1268,7 +2123,7 @@ async fn file_catalog_persists_uses_wal_and_migrates_once() {
             r.get(0)
         })
         .unwrap();
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
 
     // Deleting a workflow removes its version rows too (foreign keys are enforced).
     reopened.delete_workflow(&a.id, &wf_id).await.unwrap();
@@ -1315,6 +2170,9 @@ mod postgres_specific {
             "workflows",
             "workflow_versions",
             "audit_log",
+            "dashboards",
+            "widgets",
+            "templates",
         ] {
             let row = raw
                 .query_one(
@@ -1438,7 +2296,7 @@ mod postgres_specific {
                 .await
                 .unwrap()
                 .get(0);
-            assert_eq!(applied, 1);
+            assert_eq!(applied, 2);
 
             // Deleting a workflow removes its version rows too (foreign keys cascade).
             second.delete_workflow(&a.id, &wf.id).await.unwrap();

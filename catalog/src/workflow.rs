@@ -5,6 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+/// Largest number of workflows one page of [`crate::CatalogStore::list_workflows_page`] holds.
+pub const MAX_WORKFLOW_PAGE: usize = 1000;
+
 /// A workflow as it is now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Workflow {

@@ -363,6 +363,12 @@ async fn open_catalog(
         crate::demo::seed_demo_workflows(catalog.as_ref())
             .await
             .map_err(|e| e.to_string())?;
+        crate::demo::seed_demo_templates(catalog.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
+        crate::demo::seed_demo_dashboards(catalog.as_ref())
+            .await
+            .map_err(|e| e.to_string())?;
     }
     Ok(catalog)
 }

@@ -7,8 +7,10 @@
 mod accounts;
 mod audit;
 mod columns;
+mod dashboards;
 mod pool;
 mod serving;
+mod templates;
 #[cfg(test)]
 pub(crate) mod testing;
 mod tls;
@@ -21,8 +23,9 @@ use deadpool_postgres::Pool;
 
 use self::columns::pool_err;
 use crate::{
-    ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CatalogStore, CreatedApiKey, NewApiKey,
-    NewAuditEntry, NewUser, NewWorkflow, Role, ServingTable, Tenant, User, UserCredentials,
+    ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CatalogStore, CreatedApiKey, Dashboard,
+    DashboardUpdate, NewApiKey, NewAuditEntry, NewDashboard, NewTemplate, NewUser, NewWidget,
+    NewWorkflow, Role, ServingTable, Template, Tenant, User, UserCredentials, Widget, WidgetUpdate,
     Workflow, WorkflowUpdate, WorkflowVersion,
 };
 
@@ -280,6 +283,15 @@ impl CatalogStore for PostgresCatalog {
         workflows::list(&self.client().await?, tenant_id, true).await
     }
 
+    async fn list_workflows_page(
+        &self,
+        tenant_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Workflow>, usize), CatalogError> {
+        workflows::list_page(&mut self.client().await?, tenant_id, offset, limit).await
+    }
+
     async fn update_workflow(
         &self,
         tenant_id: &str,
@@ -338,6 +350,85 @@ impl CatalogStore for PostgresCatalog {
         workflow_id: &str,
     ) -> Result<(), CatalogError> {
         workflows::delete(&self.client().await?, tenant_id, workflow_id).await
+    }
+
+    async fn create_dashboard(&self, dashboard: NewDashboard) -> Result<Dashboard, CatalogError> {
+        dashboards::create_dashboard(&mut self.client().await?, &dashboard).await
+    }
+
+    async fn get_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<Dashboard, CatalogError> {
+        dashboards::get_dashboard(&self.client().await?, tenant_id, dashboard_id).await
+    }
+
+    async fn list_dashboards(&self, tenant_id: &str) -> Result<Vec<Dashboard>, CatalogError> {
+        dashboards::list_dashboards(&self.client().await?, tenant_id).await
+    }
+
+    async fn update_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+        update: DashboardUpdate,
+    ) -> Result<Dashboard, CatalogError> {
+        dashboards::update_dashboard(&mut self.client().await?, tenant_id, dashboard_id, &update)
+            .await
+    }
+
+    async fn delete_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<(), CatalogError> {
+        dashboards::delete_dashboard(&self.client().await?, tenant_id, dashboard_id).await
+    }
+
+    async fn create_widget(&self, widget: NewWidget) -> Result<Widget, CatalogError> {
+        dashboards::create_widget(&mut self.client().await?, &widget).await
+    }
+
+    async fn get_widget(&self, tenant_id: &str, widget_id: &str) -> Result<Widget, CatalogError> {
+        dashboards::get_widget(&self.client().await?, tenant_id, widget_id).await
+    }
+
+    async fn list_widgets(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<Vec<Widget>, CatalogError> {
+        dashboards::list_widgets(&self.client().await?, tenant_id, dashboard_id).await
+    }
+
+    async fn update_widget(
+        &self,
+        tenant_id: &str,
+        widget_id: &str,
+        update: WidgetUpdate,
+    ) -> Result<Widget, CatalogError> {
+        dashboards::update_widget(&mut self.client().await?, tenant_id, widget_id, &update).await
+    }
+
+    async fn delete_widget(&self, tenant_id: &str, widget_id: &str) -> Result<(), CatalogError> {
+        dashboards::delete_widget(&self.client().await?, tenant_id, widget_id).await
+    }
+
+    async fn list_templates(&self, tenant_id: &str) -> Result<Vec<Template>, CatalogError> {
+        templates::list(&self.client().await?, tenant_id).await
+    }
+
+    async fn get_template(
+        &self,
+        tenant_id: &str,
+        template_id: &str,
+    ) -> Result<Template, CatalogError> {
+        templates::get(&self.client().await?, tenant_id, template_id).await
+    }
+
+    async fn create_template(&self, template: NewTemplate) -> Result<Template, CatalogError> {
+        templates::create(&mut self.client().await?, &template).await
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, CatalogError> {

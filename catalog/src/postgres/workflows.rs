@@ -3,7 +3,7 @@
 //! never disagree and concurrent editors are served one after the other, as in SQLite.
 
 use deadpool_postgres::{Client, GenericClient};
-use tokio_postgres::Row;
+use tokio_postgres::{IsolationLevel, Row};
 
 use super::accounts::require_tenant;
 use super::columns::{column, db_err, execute, json, matchable, query, query_opt, time, version};
@@ -11,6 +11,7 @@ use crate::stored::{json_text, new_id};
 use crate::view_name::{derive_view_name, validate_view_name};
 use crate::{
     timestamp, validate, CatalogError, NewWorkflow, Workflow, WorkflowUpdate, WorkflowVersion,
+    MAX_WORKFLOW_PAGE,
 };
 
 const COLUMNS: &str = "id, tenant_id, name, view_name, description, definition, current_version, \
@@ -255,6 +256,53 @@ pub(super) async fn list(
         .iter()
         .map(workflow_row)
         .collect()
+}
+
+pub(super) async fn list_page(
+    client: &mut Client,
+    tenant_id: &str,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Workflow>, usize), CatalogError> {
+    if !matchable(tenant_id) {
+        return Ok((Vec::new(), 0));
+    }
+    let limit = i64::try_from(limit.min(MAX_WORKFLOW_PAGE)).unwrap_or(0);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    // One snapshot for both queries, so the page and the total describe the same moment.
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(db_err)?;
+    let total: i64 = match query_opt(
+        &tx,
+        "SELECT COUNT(*) FROM workflows WHERE tenant_id = $1",
+        &[&tenant_id],
+    )
+    .await?
+    {
+        Some(row) => column(&row, 0)?,
+        None => 0,
+    };
+    let page = query(
+        &tx,
+        &format!(
+            "SELECT {COLUMNS} FROM workflows WHERE tenant_id = $1
+             ORDER BY name COLLATE \"C\", id COLLATE \"C\" LIMIT $2 OFFSET $3"
+        ),
+        &[&tenant_id, &limit, &offset],
+    )
+    .await?
+    .iter()
+    .map(workflow_row)
+    .collect::<Result<Vec<_>, _>>()?;
+    tx.commit().await.map_err(db_err)?;
+    let total = usize::try_from(total)
+        .map_err(|_| CatalogError::Storage(format!("workflow count {total} is out of range")))?;
+    Ok((page, total))
 }
 
 pub(super) async fn update(

@@ -24,7 +24,8 @@ pub(crate) fn db_err(e: rusqlite::Error) -> CatalogError {
     }
 }
 
-fn conversion(idx: usize, e: CatalogError) -> rusqlite::Error {
+/// Wraps a catalog error raised while reading column `idx` as a rusqlite conversion error.
+pub(crate) fn conversion(idx: usize, e: CatalogError) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e))
 }
 

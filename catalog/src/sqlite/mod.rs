@@ -5,7 +5,9 @@
 mod accounts;
 mod audit;
 mod columns;
+mod dashboards;
 mod serving;
+mod templates;
 mod workflows;
 
 use std::path::{Path, PathBuf};
@@ -15,8 +17,9 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use crate::{
-    ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CatalogStore, CreatedApiKey, NewApiKey,
-    NewAuditEntry, NewUser, NewWorkflow, Role, ServingTable, Tenant, User, UserCredentials,
+    ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CatalogStore, CreatedApiKey, Dashboard,
+    DashboardUpdate, NewApiKey, NewAuditEntry, NewDashboard, NewTemplate, NewUser, NewWidget,
+    NewWorkflow, Role, ServingTable, Template, Tenant, User, UserCredentials, Widget, WidgetUpdate,
     Workflow, WorkflowUpdate, WorkflowVersion,
 };
 
@@ -346,6 +349,17 @@ impl CatalogStore for SqliteCatalog {
         self.with_conn(move |c| workflows::list(c, &t, true)).await
     }
 
+    async fn list_workflows_page(
+        &self,
+        tenant_id: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Workflow>, usize), CatalogError> {
+        let t = tenant_id.to_string();
+        self.with_conn(move |c| workflows::list_page(c, &t, offset, limit))
+            .await
+    }
+
     async fn update_workflow(
         &self,
         tenant_id: &str,
@@ -412,6 +426,105 @@ impl CatalogStore for SqliteCatalog {
     ) -> Result<(), CatalogError> {
         let (t, w) = (tenant_id.to_string(), workflow_id.to_string());
         self.with_conn(move |c| workflows::delete(c, &t, &w)).await
+    }
+
+    async fn create_dashboard(&self, dashboard: NewDashboard) -> Result<Dashboard, CatalogError> {
+        self.with_conn(move |c| dashboards::create_dashboard(c, &dashboard))
+            .await
+    }
+
+    async fn get_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<Dashboard, CatalogError> {
+        let (t, d) = (tenant_id.to_string(), dashboard_id.to_string());
+        self.with_conn(move |c| dashboards::get_dashboard(c, &t, &d))
+            .await
+    }
+
+    async fn list_dashboards(&self, tenant_id: &str) -> Result<Vec<Dashboard>, CatalogError> {
+        let t = tenant_id.to_string();
+        self.with_conn(move |c| dashboards::list_dashboards(c, &t))
+            .await
+    }
+
+    async fn update_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+        update: DashboardUpdate,
+    ) -> Result<Dashboard, CatalogError> {
+        let (t, d) = (tenant_id.to_string(), dashboard_id.to_string());
+        self.with_conn(move |c| dashboards::update_dashboard(c, &t, &d, &update))
+            .await
+    }
+
+    async fn delete_dashboard(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<(), CatalogError> {
+        let (t, d) = (tenant_id.to_string(), dashboard_id.to_string());
+        self.with_conn(move |c| dashboards::delete_dashboard(c, &t, &d))
+            .await
+    }
+
+    async fn create_widget(&self, widget: NewWidget) -> Result<Widget, CatalogError> {
+        self.with_conn(move |c| dashboards::create_widget(c, &widget))
+            .await
+    }
+
+    async fn get_widget(&self, tenant_id: &str, widget_id: &str) -> Result<Widget, CatalogError> {
+        let (t, w) = (tenant_id.to_string(), widget_id.to_string());
+        self.with_conn(move |c| dashboards::get_widget(c, &t, &w))
+            .await
+    }
+
+    async fn list_widgets(
+        &self,
+        tenant_id: &str,
+        dashboard_id: &str,
+    ) -> Result<Vec<Widget>, CatalogError> {
+        let (t, d) = (tenant_id.to_string(), dashboard_id.to_string());
+        self.with_conn(move |c| dashboards::list_widgets(c, &t, &d))
+            .await
+    }
+
+    async fn update_widget(
+        &self,
+        tenant_id: &str,
+        widget_id: &str,
+        update: WidgetUpdate,
+    ) -> Result<Widget, CatalogError> {
+        let (t, w) = (tenant_id.to_string(), widget_id.to_string());
+        self.with_conn(move |c| dashboards::update_widget(c, &t, &w, &update))
+            .await
+    }
+
+    async fn delete_widget(&self, tenant_id: &str, widget_id: &str) -> Result<(), CatalogError> {
+        let (t, w) = (tenant_id.to_string(), widget_id.to_string());
+        self.with_conn(move |c| dashboards::delete_widget(c, &t, &w))
+            .await
+    }
+
+    async fn list_templates(&self, tenant_id: &str) -> Result<Vec<Template>, CatalogError> {
+        let t = tenant_id.to_string();
+        self.with_conn(move |c| templates::list(c, &t)).await
+    }
+
+    async fn get_template(
+        &self,
+        tenant_id: &str,
+        template_id: &str,
+    ) -> Result<Template, CatalogError> {
+        let (t, id) = (tenant_id.to_string(), template_id.to_string());
+        self.with_conn(move |c| templates::get(c, &t, &id)).await
+    }
+
+    async fn create_template(&self, template: NewTemplate) -> Result<Template, CatalogError> {
+        self.with_conn(move |c| templates::create(c, &template))
+            .await
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<AuditEntry, CatalogError> {

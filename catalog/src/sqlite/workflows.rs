@@ -8,6 +8,7 @@ use super::columns::{db_err, json, json_text, new_id, time};
 use crate::view_name::{derive_view_name, validate_view_name};
 use crate::{
     timestamp, validate, CatalogError, NewWorkflow, Workflow, WorkflowUpdate, WorkflowVersion,
+    MAX_WORKFLOW_PAGE,
 };
 
 const COLUMNS: &str = "id, tenant_id, name, view_name, description, definition, current_version, \
@@ -215,6 +216,41 @@ pub(super) fn list(
     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
     let rows = stmt.query_map([tenant_id], workflow_row).map_err(db_err)?;
     rows.collect::<Result<_, _>>().map_err(db_err)
+}
+
+pub(super) fn list_page(
+    conn: &mut Connection,
+    tenant_id: &str,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Workflow>, usize), CatalogError> {
+    let limit = i64::try_from(limit.min(MAX_WORKFLOW_PAGE)).unwrap_or(0);
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    // One read transaction, so the page and the total describe the same moment.
+    let tx = conn.transaction().map_err(db_err)?;
+    let total: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM workflows WHERE tenant_id = ?1",
+            [tenant_id],
+            |row| row.get(0),
+        )
+        .map_err(db_err)?;
+    let page = {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM workflows WHERE tenant_id = ?1 ORDER BY name, id
+                 LIMIT ?2 OFFSET ?3"
+            ))
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![tenant_id, limit, offset], workflow_row)
+            .map_err(db_err)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db_err)?
+    };
+    tx.commit().map_err(db_err)?;
+    let total = usize::try_from(total)
+        .map_err(|_| CatalogError::Storage(format!("workflow count {total} is out of range")))?;
+    Ok((page, total))
 }
 
 pub(super) fn update(
