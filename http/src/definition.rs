@@ -10,6 +10,7 @@ use flowforge_catalog::CatalogStore;
 use flowforge_engine::compile;
 use flowforge_engine::tables::{ServingSchemas, TableResolver};
 use flowforge_engine::workflow::Workflow;
+use flowforge_engine::{EngineError, WorkflowIssue};
 use serde_json::Value;
 
 use crate::problem::ApiError;
@@ -53,9 +54,16 @@ impl TableResolver for RegistryTables {
     }
 }
 
-/// Reads a definition with the engine (422 listing each issue when it cannot be read).
+/// Reads a definition with the engine (422 listing each issue when it cannot be read, or
+/// when it has no nodes at all).
 pub fn parse(definition: Value) -> Result<Workflow, ApiError> {
-    Ok(Workflow::from_value(definition)?)
+    let workflow = Workflow::from_value(definition)?;
+    if workflow.nodes.is_empty() {
+        return Err(
+            EngineError::invalid(WorkflowIssue::workflow("the workflow has no nodes")).into(),
+        );
+    }
+    Ok(workflow)
 }
 
 /// Reads and compiles a definition; returns the model and its normalized JSON, which is what

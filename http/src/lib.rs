@@ -11,6 +11,7 @@ pub mod auth;
 pub mod definition;
 pub mod extract;
 pub mod health;
+pub mod lenient;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

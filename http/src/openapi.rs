@@ -60,6 +60,20 @@ impl Modify for BearerScheme {
 /// A workflow definition: the canvas's node graph in the engine's JSON format.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "format_version": 1,
+    "name": "Large AAPL trades",
+    "nodes": [
+        {"id": "trades", "type": "data_source", "config": {"table": "fct_trades"}},
+        {"id": "large", "type": "filter", "config": {"conditions": [
+            {"column": "quantity", "operator": "gt", "value": 500}]}},
+        {"id": "table", "type": "table_view", "config": {}}
+    ],
+    "edges": [
+        {"source": "trades", "target": "large"},
+        {"source": "large", "target": "table"}
+    ]
+}))]
 pub struct WorkflowDefinition {
     /// Format version; this server reads 1.
     #[serde(default)]
@@ -72,6 +86,7 @@ pub struct WorkflowDefinition {
     #[serde(default)]
     pub description: Option<String>,
     /// The nodes; ids must be unique.
+    #[schema(min_items = 1)]
     pub nodes: Vec<NodeDefinition>,
     /// Connections between nodes.
     #[serde(default)]
@@ -83,6 +98,7 @@ pub struct WorkflowDefinition {
 #[serde(deny_unknown_fields)]
 pub struct NodeDefinition {
     /// Unique id within the workflow.
+    #[schema(pattern = r"\S")]
     pub id: String,
     /// Node type: data_source, filter, select, rename, sort, limit, sample, unique, group_by,
     /// join, union, pivot, formula, window, table_view, bar_chart, line_chart, candlestick,

@@ -58,6 +58,7 @@ impl From<ApiKey> for ApiKeyBody {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// Label, e.g. `grafana-prod` (1-200 characters).
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
     pub name: String,
     /// Role the key acts with. [default: viewer]
     #[serde(default)]

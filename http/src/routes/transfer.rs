@@ -40,6 +40,7 @@ pub struct WorkflowExport {
     /// Always `flowforge.workflow`.
     pub kind: ExportKind,
     /// Document format version; this server reads and writes 1.
+    #[serde(deserialize_with = "crate::lenient::u32")]
     #[schema(minimum = 1, maximum = 1)]
     pub format_version: u32,
     /// When it was exported.
@@ -57,15 +58,18 @@ pub struct ExportedWorkflow {
     #[serde(default)]
     pub source_id: Option<String>,
     /// Version exported (informational).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::opt_u32")]
     pub source_version: Option<u32>,
     /// Display name.
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
     pub name: String,
     /// Preferred SQL view name; a free variant is chosen on import when it is taken.
     #[serde(default)]
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,62}$")]
     pub view_name: Option<String>,
     /// Free-text description.
     #[serde(default)]
+    #[schema(max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: String,
     /// The node graph.
     #[schema(value_type = crate::openapi::WorkflowDefinition)]
@@ -154,7 +158,10 @@ pub async fn import(
     compile::validate(&workflow, &tables)?;
     let (fresh, node_ids) = workflow.with_fresh_node_ids();
     let preferred = match source.view_name {
-        Some(v) => v,
+        Some(v) => {
+            flowforge_catalog::validate_view_name(&v)?;
+            v
+        }
         None => flowforge_catalog::derive_view_name(&source.name)?,
     };
     let view_name = free_view_name(&state, &principal.tenant_id, &preferred).await?;

@@ -115,12 +115,15 @@ pub struct WorkflowPage {
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkflow {
     /// Display name (1-200 characters).
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
     pub name: String,
     /// SQL view name; derived from the name when absent.
     #[serde(default)]
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,62}$")]
     pub view_name: Option<String>,
     /// Free-text description.
     #[serde(default)]
+    #[schema(max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: String,
     /// The node graph; it must compile.
     #[schema(value_type = crate::openapi::WorkflowDefinition)]
@@ -133,12 +136,15 @@ pub struct CreateWorkflow {
 pub struct UpdateWorkflow {
     /// New display name.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*\S[^\x00]*$")]
     pub name: Option<String>,
     /// New SQL view name.
     #[serde(default)]
+    #[schema(pattern = r"^[a-z][a-z0-9_]{0,62}$")]
     pub view_name: Option<String>,
     /// New description.
     #[serde(default)]
+    #[schema(max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
     /// New node graph; it must compile.
     #[serde(default)]
@@ -146,9 +152,10 @@ pub struct UpdateWorkflow {
     pub definition: Option<Value>,
     /// Version note, e.g. "added VWAP column".
     #[serde(default)]
+    #[schema(max_length = 10000, pattern = r"^[^\x00]*$")]
     pub note: Option<String>,
     /// Refuse (409) unless the workflow is still at this version.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::opt_u32")]
     pub expected_version: Option<u32>,
 }
 
@@ -195,6 +202,9 @@ pub async fn create(
     Writer(principal): Writer,
     ApiJson(body): ApiJson<CreateWorkflow>,
 ) -> Result<(StatusCode, Json<WorkflowBody>), ApiError> {
+    if let Some(view_name) = &body.view_name {
+        flowforge_catalog::validate_view_name(view_name)?;
+    }
     let (_, definition) = definition::validated(state.catalog.as_ref(), body.definition).await?;
     let workflow = state
         .catalog
@@ -262,6 +272,9 @@ pub async fn update(
         .catalog
         .get_workflow(&principal.tenant_id, &path.id)
         .await?;
+    if let Some(view_name) = &body.view_name {
+        flowforge_catalog::validate_view_name(view_name)?;
+    }
     let definition = match body.definition {
         Some(d) => Some(definition::validated(state.catalog.as_ref(), d).await?.1),
         None => None,
