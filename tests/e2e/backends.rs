@@ -431,3 +431,77 @@ fn the_catalog_can_live_in_postgresql_for_logins_views_and_api_keys() {
     );
     assert_eq!(symbols, ["BAC", "GS", "JPM", "META", "TSLA"]);
 }
+
+/// Changing a published workflow changes the key of every cached result that reads it: the
+/// next query over the view runs the new definition on ClickHouse instead of answering from
+/// the cache, and is cached again from then on.
+#[test]
+fn editing_a_published_workflow_invalidates_its_cached_results() {
+    let server = TestServer::start(&[
+        "--clickhouse-url",
+        &service("FLOWFORGE_TEST_CLICKHOUSE_URL"),
+    ]);
+    let (user, password) = ANALYST;
+    let sql = "SELECT symbol, volume FROM trades_by_symbol ORDER BY symbol";
+    let requests = |server: &TestServer| {
+        query_log(server)
+            .iter()
+            .filter(|r| r["query"].as_str().is_some_and(|q| q.contains("GROUP BY")))
+            .count()
+    };
+    let before = rows(&server, user, password, sql);
+    rows(&server, user, password, sql);
+    assert_eq!(requests(&server), 1, "the repeat is a cache hit");
+
+    let api = format!("http://{}/api/v1", server.http);
+    let http = reqwest::blocking::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"email": user, "password": password}))
+        .send()
+        .and_then(|r| r.error_for_status())
+        .and_then(|r| r.json())
+        .expect("login");
+    let token = login["token"].as_str().expect("token").to_string();
+    let page: serde_json::Value = http
+        .get(format!("{api}/workflows?limit=100"))
+        .bearer_auth(&token)
+        .send()
+        .and_then(|r| r.json())
+        .expect("list workflows");
+    let id = page["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|w| w["view_name"] == "trades_by_symbol"))
+        .and_then(|w| w["id"].as_str())
+        .expect("the demo workflow")
+        .to_string();
+    let workflow: serde_json::Value = http
+        .get(format!("{api}/workflows/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .and_then(|r| r.json())
+        .expect("get workflow");
+    let mut definition = workflow["definition"].clone();
+    let aggregations = definition["nodes"]
+        .as_array_mut()
+        .and_then(|nodes| nodes.iter_mut().find(|n| n["id"] == "by_symbol"))
+        .and_then(|node| node["config"]["aggregations"].as_array_mut())
+        .expect("group-by node");
+    for aggregation in aggregations.iter_mut() {
+        if aggregation["alias"] == "volume" {
+            aggregation["function"] = "max".into();
+        }
+    }
+    http.patch(format!("{api}/workflows/{id}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"definition": definition, "note": "volume is the largest fill"}))
+        .send()
+        .and_then(|r| r.error_for_status())
+        .expect("update the workflow");
+
+    let after = rows(&server, user, password, sql);
+    assert_ne!(after, before, "the new definition answers");
+    assert_eq!(requests(&server), 2, "not from the old cache entry");
+    assert_eq!(rows(&server, user, password, sql), after);
+    assert_eq!(requests(&server), 2, "the new result is cached in turn");
+}
