@@ -243,6 +243,18 @@ fn live_tables_on_materialize_join_clickhouse_tables_locally() {
     );
 }
 
+/// Queries mixing ClickHouse and Materialize tables in unions, CTEs, windows, DISTINCT
+/// aggregates, outer joins and IN subqueries.
+const SPANNING_QUERIES: &[&str] = &[
+    "SELECT symbol FROM market.fct_trades WHERE quantity > 4000 UNION SELECT symbol FROM market.live_positions ORDER BY 1",
+    "WITH top AS (SELECT symbol, sum(quantity) v FROM market.fct_trades GROUP BY 1 ORDER BY 2 DESC LIMIT 3) SELECT p.account, top.symbol, top.v FROM top JOIN market.live_positions p ON p.symbol = top.symbol ORDER BY 1, 2",
+    "SELECT p.account, p.symbol, w.rn FROM market.live_positions p JOIN (SELECT symbol, trade_id, row_number() OVER (PARTITION BY symbol ORDER BY price DESC, trade_id) rn FROM market.fct_trades) w ON w.symbol = p.symbol AND w.rn <= 2 ORDER BY 1, 2, 3",
+    "SELECT l.account, count(DISTINCT t.exchange) FROM market.live_pnl l JOIN market.fct_trades t ON t.symbol = l.symbol GROUP BY 1 ORDER BY 1",
+    "SELECT i.sector, sum(p.market_value) FROM market.dim_instruments i LEFT JOIN market.live_positions p ON p.symbol = i.symbol GROUP BY 1 ORDER BY 1",
+    "SELECT symbol FROM market.dim_instruments WHERE symbol IN (SELECT symbol FROM market.live_pnl WHERE total_pnl > 0) AND symbol IN (SELECT symbol FROM market.fct_trades WHERE quantity > 3000) ORDER BY 1",
+    "SELECT x.symbol, x.n, y.m FROM (SELECT symbol, count(*) n FROM market.fct_trades GROUP BY 1) x JOIN (SELECT symbol, count(*) m FROM market.fct_quotes GROUP BY 1) y ON x.symbol = y.symbol JOIN market.live_pnl l ON l.symbol = x.symbol ORDER BY 1, 2",
+];
+
 /// A query spanning backends sends each backend its largest single-backend subtree: the
 /// ClickHouse join + aggregate is one ClickHouse statement (entitlement filter included), only
 /// the Materialize view's rows are joined locally, and the answer is the embedded engine's.
@@ -266,7 +278,9 @@ fn each_backend_gets_its_largest_subtree_when_a_query_spans_backends() {
          JOIN market.dim_instruments i ON i.symbol = t.symbol \
          JOIN market.live_pnl l ON l.symbol = t.symbol GROUP BY 1, 2 ORDER BY 1",
     ];
-    let differences = differences(&embedded, &routed, &queries);
+    let mut all = queries.to_vec();
+    all.extend_from_slice(SPANNING_QUERIES);
+    let differences = differences(&embedded, &routed, &all);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 
     let (user, password) = ANALYST;
