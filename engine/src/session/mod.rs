@@ -600,7 +600,10 @@ impl TenantSession {
             Some(query) if catalog_query => {
                 pg_types::conform_outputs(plan, &pg_types::query_columns(query))?
             }
-            _ => plan,
+            Some(query) => {
+                pg_types::conform_outputs(plan, &pg_types::integer_literal_columns(query))?
+            }
+            None => plan,
         };
         Ok((plan, names))
     }

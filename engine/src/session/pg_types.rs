@@ -91,6 +91,42 @@ pub(crate) fn query_columns(query: &Query) -> Vec<OutputColumn> {
     set_expr_columns(&query.body)
 }
 
+/// The output columns of a plain SELECT (no wildcard, no set operation) with a type only for
+/// the ones that are integer literals: PostgreSQL types `SELECT 1` as `int4` where DataFusion
+/// plans `Int64`, and clients notice (node-postgres returns a string for `int8`).
+pub(crate) fn integer_literal_columns(query: &Query) -> Vec<OutputColumn> {
+    fn int4_literal(expr: &Expr) -> bool {
+        match expr {
+            Expr::Value(value) => {
+                matches!(&value.value, Value::Number(n, _) if n.parse::<i32>().is_ok())
+            }
+            Expr::Nested(inner) => int4_literal(inner),
+            Expr::UnaryOp {
+                op: ast::UnaryOperator::Minus | ast::UnaryOperator::Plus,
+                expr,
+            } => int4_literal(expr),
+            _ => false,
+        }
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return Vec::new();
+    };
+    let mut columns = Vec::with_capacity(select.projection.len());
+    for item in &select.projection {
+        let expr = match item {
+            SelectItem::UnnamedExpr(expr)
+            | SelectItem::ExprWithAlias { expr, .. }
+            | SelectItem::ExprWithAliases { expr, .. } => expr,
+            SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => return Vec::new(),
+        };
+        columns.push(OutputColumn {
+            name: naming::item_name(item).unwrap_or_else(|| naming::UNNAMED_COLUMN.to_string()),
+            pg_type: int4_literal(expr).then(|| "int4".to_string()),
+        });
+    }
+    columns
+}
+
 fn set_expr_columns(body: &SetExpr) -> Vec<OutputColumn> {
     match body {
         SetExpr::Select(select) => select_columns(select),
