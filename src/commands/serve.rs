@@ -556,8 +556,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
         None => session::load_or_create_secret(&settings.data_dir).map_err(|e| e.to_string())?,
     };
     if let Some(user) = &settings.dev_auth_user {
-        tracing::warn!(user = %user, "dev auth is ON: HTTP requests without credentials act as this user; never use it in production");
-        eprintln!("WARNING: dev auth is on: HTTP requests without credentials act as {user}");
+        eprintln!(
+            "WARNING: dev auth is on: HTTP requests without credentials act as {user}; never use it in production"
+        );
     }
     let http = flowforge_http::HttpServer::bind(
         flowforge_http::HttpConfig {
