@@ -1,7 +1,8 @@
 //! End-to-end tests: the real `flowforge` binary driven by real clients (psql, psycopg 3,
-//! asyncpg). One test binary with modules, so DataFusion links once.
+//! asyncpg, HTTP). One test binary with modules, so DataFusion links once.
 
 mod e2e {
+    pub mod api;
     pub mod backend_faults;
     pub mod backends;
     pub mod bi_clients;

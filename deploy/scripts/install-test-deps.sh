@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian 12 machine: the psql client, a Java runtime with
 # the PostgreSQL JDBC driver, Node.js with npm, a Python virtualenv with the real client drivers
-# (psycopg 3, asyncpg, SQLAlchemy, pandas) and node-postgres in a cache folder. Idempotent and
-# quick when everything is already there.
+# (psycopg 3, asyncpg, SQLAlchemy, pandas) and schemathesis (HTTP API conformance), and
+# node-postgres in a cache folder. Idempotent and quick when everything is already there.
 set -euo pipefail
 
 VENV="${VENV:-$HOME/.cache/flowforge/venv}"

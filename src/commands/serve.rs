@@ -628,8 +628,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
         None => session::load_or_create_secret(&settings.data_dir).map_err(|e| e.to_string())?,
     };
     if let Some(user) = &settings.dev_auth_user {
-        tracing::warn!(user = %user, "dev auth is ON: HTTP requests without credentials act as this user; never use it in production");
-        eprintln!("WARNING: dev auth is on: HTTP requests without credentials act as {user}");
+        eprintln!(
+            "WARNING: dev auth is on: HTTP requests without credentials act as {user}; never use it in production"
+        );
     }
     let http = flowforge_http::HttpServer::bind(
         flowforge_http::HttpConfig {
@@ -689,4 +690,60 @@ async fn serve(settings: Settings) -> Result<(), String> {
     h.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     p.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oidc_settings_come_together_or_not_at_all() {
+        let partial = ServeArgs {
+            oidc_jwks_url: Some("http://127.0.0.1:1/certs".parse().unwrap()),
+            ..ServeArgs::default()
+        };
+        let error = Settings::resolve(partial).unwrap_err();
+        assert!(error.contains("must be given together"), "{error}");
+
+        let full = ServeArgs {
+            oidc_jwks_url: Some("http://127.0.0.1:1/certs".parse().unwrap()),
+            oidc_issuer: Some("https://idp.test/realms/ff".into()),
+            oidc_audience: Some("flowforge".into()),
+            ..ServeArgs::default()
+        };
+        let oidc = Settings::resolve(full).unwrap().oidc.unwrap();
+        assert_eq!(oidc.tenant_claim, "tenant");
+        assert_eq!(oidc.audience, "flowforge");
+    }
+
+    #[test]
+    fn auth_settings_are_read_from_the_file_and_short_secrets_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flowforge.toml");
+        std::fs::write(
+            &path,
+            "dev_auth_user = \"viewer@tenant-b.test\"\noidc_tenant_claim = \"org\"\n\
+             oidc_jwks_url = \"http://127.0.0.1:1/certs\"\noidc_issuer = \"i\"\noidc_audience = \"a\"\n",
+        )
+        .unwrap();
+        let settings = Settings::resolve(ServeArgs {
+            config: Some(path.clone()),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        assert_eq!(
+            settings.dev_auth_user.as_deref(),
+            Some("viewer@tenant-b.test")
+        );
+        assert_eq!(settings.oidc.unwrap().tenant_claim, "org");
+        assert!(settings.session_secret.is_none());
+
+        let error = Settings::resolve(ServeArgs {
+            config: Some(path),
+            session_secret: Some("too-short".into()),
+            ..ServeArgs::default()
+        })
+        .unwrap_err();
+        assert!(error.contains("at least 32 bytes"), "{error}");
+    }
 }
