@@ -315,7 +315,7 @@ async fn scram_login_and_startup_parameters() {
     assert_eq!(connection.parameter("session_authorization"), Some(LOGIN));
     tokio::spawn(connection);
     let row = client.query_one("SELECT 1 AS one", &[]).await.unwrap();
-    assert_eq!(row.get::<_, i64>("one"), 1);
+    assert_eq!(row.get::<_, i32>("one"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -694,7 +694,7 @@ async fn writes_unknown_relations_and_bad_syntax_get_postgres_sqlstates() {
             .query_one("SELECT 2", &[])
             .await
             .unwrap()
-            .get::<_, i64>(0),
+            .get::<_, i32>(0),
         2
     );
 }
@@ -749,7 +749,7 @@ async fn cancel_request_stops_a_running_query() {
             .query_one("SELECT 3", &[])
             .await
             .unwrap()
-            .get::<_, i64>(0),
+            .get::<_, i32>(0),
         3
     );
     assert!(client.simple_query("SELECT 4").await.is_ok());
@@ -836,7 +836,7 @@ async fn garbage_and_abandoned_connections_do_not_hurt_others() {
             .query_one("SELECT 5", &[])
             .await
             .unwrap()
-            .get::<_, i64>(0),
+            .get::<_, i32>(0),
         5
     );
 }
@@ -1004,7 +1004,7 @@ async fn tls_with_scram_channel_binding() {
             .query_one("SELECT 1", &[])
             .await
             .unwrap()
-            .get::<_, i64>(0),
+            .get::<_, i32>(0),
         1
     );
     // Wrong passwords fail the same way over TLS.

@@ -455,7 +455,7 @@ fn schema_browsing_propagation_docs_metrics_and_health() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
     assert!(names.contains(&"fct_trades") && names.contains(&"live_pnl"));
     let columns = api.get("/api/v1/schema/tables/fct_trades/columns", &token);
     assert_eq!(columns.status, 200, "{}", columns.text);
