@@ -65,7 +65,18 @@ pub struct PageInfo {
     pub limit: usize,
 }
 
-/// The `page` slice of `items` and where it sits.
+impl Page {
+    /// Where this page sits in a list of `total` items.
+    pub fn info(self, total: usize) -> PageInfo {
+        PageInfo {
+            total,
+            offset: self.offset,
+            limit: self.limit,
+        }
+    }
+}
+
+/// The `page` slice of `items` and where it sits (for lists the catalog does not page).
 pub fn slice<T>(items: Vec<T>, page: Page) -> (Vec<T>, PageInfo) {
     let total = items.len();
     let items = items

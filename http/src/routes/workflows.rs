@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::{Principal, Writer};
 use crate::definition;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::pagination::{self, PageInfo, PageQuery};
+use crate::pagination::{PageInfo, PageQuery};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -179,11 +179,13 @@ pub async fn list(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<WorkflowPage>, ApiError> {
     let page = query.page()?;
-    let all = state.catalog.list_workflows(&principal.tenant_id).await?;
-    let (items, page) = pagination::slice(all, page);
+    let (items, total) = state
+        .catalog
+        .list_workflows_page(&principal.tenant_id, page.offset, page.limit)
+        .await?;
     Ok(Json(WorkflowPage {
         items: items.into_iter().map(WorkflowSummary::from).collect(),
-        page,
+        page: page.info(total),
     }))
 }
 
