@@ -236,18 +236,43 @@ impl TableProvider for SchemaOnly {
     }
 }
 
-/// Runs one SQL statement on a backend.
-#[derive(Debug)]
+/// Starts a [`RemoteExec`]'s backend work; called once per execution.
+pub type StartRemote = Arc<dyn Fn() -> SendableRecordBatchStream + Send + Sync>;
+
+/// One request to a backend (a SQL statement, or Redis lookups) as a leaf of a physical plan.
 pub struct RemoteExec {
-    backend: Arc<dyn RemoteBackend>,
-    sql: String,
-    schema: SchemaRef,
+    backend: String,
+    statement: String,
     properties: Arc<PlanProperties>,
+    start: StartRemote,
+}
+
+impl fmt::Debug for RemoteExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteExec")
+            .field("backend", &self.backend)
+            .field("statement", &self.statement)
+            .finish()
+    }
 }
 
 impl RemoteExec {
     /// `sql` on `backend`, producing batches of `schema`.
     pub fn new(backend: Arc<dyn RemoteBackend>, sql: String, schema: SchemaRef) -> Self {
+        let name = backend.name().to_string();
+        let (statement, target) = (sql.clone(), Arc::clone(&schema));
+        let start: StartRemote =
+            Arc::new(move || backend.execute(statement.clone(), Arc::clone(&target)));
+        Self::with_start(name, sql, schema, start)
+    }
+
+    /// A request described by `statement` (for EXPLAIN) that `start` sends to `backend`.
+    pub fn with_start(
+        backend: String,
+        statement: String,
+        schema: SchemaRef,
+        start: StartRemote,
+    ) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&schema)),
             Partitioning::UnknownPartitioning(1),
@@ -256,31 +281,26 @@ impl RemoteExec {
         ));
         RemoteExec {
             backend,
-            sql,
-            schema,
+            statement,
             properties,
+            start,
         }
     }
 
-    /// The statement sent to the backend.
-    pub fn sql(&self) -> &str {
-        &self.sql
+    /// What the backend receives.
+    pub fn statement(&self) -> &str {
+        &self.statement
     }
 
     /// The backend it is sent to.
     pub fn backend_name(&self) -> &str {
-        self.backend.name()
+        &self.backend
     }
 }
 
 impl DisplayAs for RemoteExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(
-            f,
-            "RemoteExec: backend={} sql={}",
-            self.backend.name(),
-            self.sql
-        )
+        write!(f, "RemoteExec: backend={} {}", self.backend, self.statement)
     }
 }
 
@@ -332,9 +352,7 @@ impl ExecutionPlan for RemoteExec {
                 "RemoteExec has one partition, not {partition}"
             )));
         }
-        Ok(self
-            .backend
-            .execute(self.sql.clone(), Arc::clone(&self.schema)))
+        Ok((self.start)())
     }
 }
 

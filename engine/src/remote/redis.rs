@@ -19,22 +19,16 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DFResult};
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, Operator, TableProviderFilterPushDown};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    ChildrenPropertiesMode, DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning,
-    PlanProperties, ReplaceChildrenOptions,
-};
+use datafusion::physical_plan::ExecutionPlan;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
+use super::{RemoteExec, StartRemote};
 use crate::error::EngineError;
 use crate::serving_tables::serving_table;
 use crate::tables::ServingData;
@@ -314,73 +308,45 @@ impl TableProvider for RedisQuotes {
             Some(columns) => Arc::new(schema.project(columns)?),
             None => Arc::clone(&schema),
         };
-        Ok(Arc::new(RedisLookupExec::new(
-            Arc::clone(&self.store),
-            self.prefix.clone(),
-            symbols,
-            projection.cloned(),
-            limit,
+        let statement = lookup_statement(&self.prefix, symbols.as_ref());
+        let (store, prefix) = (Arc::clone(&self.store), self.prefix.clone());
+        let projection = projection.cloned();
+        let stream_schema = Arc::clone(&projected);
+        let start: StartRemote = Arc::new(move || {
+            let fetch = lookup(
+                Arc::clone(&store),
+                prefix.clone(),
+                symbols.clone(),
+                projection.clone(),
+                limit,
+            );
+            let stream = futures::stream::once(async move {
+                fetch
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))
+            });
+            Box::pin(RecordBatchStreamAdapter::new(
+                Arc::clone(&stream_schema),
+                stream,
+            ))
+        });
+        Ok(Arc::new(RemoteExec::with_start(
+            "redis".to_string(),
+            statement,
             projected,
+            start,
         )))
     }
 }
 
-/// Reads quote hashes from Redis: the keys of the given symbols, or every key under the prefix.
-#[derive(Debug)]
-pub struct RedisLookupExec {
-    store: Arc<RedisStore>,
-    prefix: String,
-    symbols: Option<BTreeSet<String>>,
-    projection: Option<Vec<usize>>,
-    limit: Option<usize>,
-    schema: SchemaRef,
-    properties: Arc<PlanProperties>,
-}
-
-impl RedisLookupExec {
-    fn new(
-        store: Arc<RedisStore>,
-        prefix: String,
-        symbols: Option<BTreeSet<String>>,
-        projection: Option<Vec<usize>>,
-        limit: Option<usize>,
-        schema: SchemaRef,
-    ) -> Self {
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Final,
-            Boundedness::Bounded,
-        ));
-        RedisLookupExec {
-            store,
-            prefix,
-            symbols,
-            projection,
-            limit,
-            schema,
-            properties,
+/// The Redis commands a scan sends, as EXPLAIN shows them.
+fn lookup_statement(prefix: &str, symbols: Option<&BTreeSet<String>>) -> String {
+    match symbols {
+        Some(symbols) => {
+            let keys: Vec<String> = symbols.iter().map(|s| format!("{prefix}{s}")).collect();
+            format!("HGETALL {} (pipelined)", keys.join(" | "))
         }
-    }
-
-    /// The Redis commands this scan sends, as EXPLAIN shows them.
-    pub fn statement(&self) -> String {
-        match &self.symbols {
-            Some(symbols) => {
-                let keys: Vec<String> = symbols
-                    .iter()
-                    .map(|s| format!("{}{s}", self.prefix))
-                    .collect();
-                format!("HGETALL {} (pipelined)", keys.join(" | "))
-            }
-            None => format!("SCAN MATCH {}* then HGETALL each", self.prefix),
-        }
-    }
-}
-
-impl DisplayAs for RedisLookupExec {
-    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "RedisLookupExec: {}", self.statement())
+        None => format!("SCAN MATCH {prefix}* then HGETALL each"),
     }
 }
 
@@ -469,73 +435,6 @@ async fn lookup(
         batch = batch.slice(0, limit.min(batch.num_rows()));
     }
     Ok(batch)
-}
-
-impl ExecutionPlan for RedisLookupExec {
-    fn name(&self) -> &str {
-        "RedisLookupExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        Vec::new()
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DFResult<TreeNodeRecursion>,
-    ) -> DFResult<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn replace_children(
-        self: Arc<Self>,
-        _children: Vec<Arc<dyn ExecutionPlan>>,
-        _options: ReplaceChildrenOptions,
-    ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        Ok(self)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        self.replace_children(
-            children,
-            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-        )
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        _context: Arc<TaskContext>,
-    ) -> DFResult<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(DataFusionError::Internal(format!(
-                "RedisLookupExec has one partition, not {partition}"
-            )));
-        }
-        let fetch = lookup(
-            Arc::clone(&self.store),
-            self.prefix.clone(),
-            self.symbols.clone(),
-            self.projection.clone(),
-            self.limit,
-        );
-        let stream = futures::stream::once(async move {
-            fetch
-                .await
-                .map_err(|e| DataFusionError::External(Box::new(e)))
-        });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(
-            Arc::clone(&self.schema),
-            stream,
-        )))
-    }
 }
 
 #[cfg(test)]

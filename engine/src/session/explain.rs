@@ -106,10 +106,10 @@ async fn remote_statements(state: &SessionState, optimized: &LogicalPlan) -> Vec
         vec![physical];
     while let Some(node) = pending.pop() {
         if let Some(remote) = node.downcast_ref::<crate::remote::RemoteExec>() {
-            found.push((remote.backend_name().to_string(), remote.sql().to_string()));
-        }
-        if let Some(lookup) = node.downcast_ref::<crate::remote::redis::RedisLookupExec>() {
-            found.push(("redis".to_string(), lookup.statement()));
+            found.push((
+                remote.backend_name().to_string(),
+                remote.statement().to_string(),
+            ));
         }
         pending.extend(node.children().into_iter().cloned());
     }
