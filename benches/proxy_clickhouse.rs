@@ -2,8 +2,8 @@
 //! pgwire door (planning, entitlement filter, pushdown, Arrow → PostgreSQL wire encoding) and
 //! sent straight to the ClickHouse HTTP endpoint (ArrowStream, decoded), in one run.
 //!
-//! For every query the exact SQL FlowForge sends ClickHouse is read from `EXPLAIN`, so both
-//! sides make ClickHouse do the same work; the result cache is off. Latency is measured
+//! For every query the exact SQL FlowForge sent ClickHouse is read from the endpoint's query log,
+//! so both sides make ClickHouse do the same work; the result cache is off. Latency is measured
 //! sequentially (p50/p99 of `LATENCY_RUNS` runs after a warm-up), throughput with
 //! `CLIENTS` concurrent clients. Run with the test services up:
 //!
@@ -125,28 +125,41 @@ async fn connect(pg: SocketAddr) -> Result<tokio_postgres::Client, String> {
     Ok(client)
 }
 
-/// The statement FlowForge sends ClickHouse for `sql`, from its EXPLAIN.
-async fn backend_sql(client: &tokio_postgres::Client, sql: &str) -> Result<String, String> {
-    let rows = client
-        .simple_query(&format!("EXPLAIN {sql}"))
-        .await
-        .map_err(|e| format!("EXPLAIN {sql}: {e}"))?;
-    let lines: Vec<String> = rows
-        .iter()
-        .filter_map(|m| match m {
-            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
-            _ => None,
+/// The statements the ClickHouse endpoint received from the server with process id `pid`, in
+/// order (its query log; FlowForge's query ids carry its process id).
+fn received(pid: u32) -> Result<Vec<String>, String> {
+    let path = std::env::var("FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG")
+        .map_err(|_| "FLOWFORGE_TEST_CLICKHOUSE_QUERY_LOG is not set".to_string())?;
+    let prefix = format!("flowforge-{pid}-");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|entry| {
+            entry["query_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with(&prefix))
         })
-        .collect();
-    let start = lines
-        .iter()
-        .position(|l| l.starts_with("Backend SQL (clickhouse, the whole query in one request)"))
-        .ok_or_else(|| format!("{sql} is not pushed down whole: {lines:#?}"))?;
-    Ok(lines[start + 1..]
-        .iter()
-        .map(|l| l.trim())
-        .collect::<Vec<_>>()
-        .join(" "))
+        .filter_map(|entry| entry["query"].as_str().map(str::to_string))
+        .collect())
+}
+
+/// The one statement FlowForge sends ClickHouse for `sql`, read from the endpoint's log.
+async fn backend_sql(
+    client: &tokio_postgres::Client,
+    pid: u32,
+    sql: &str,
+) -> Result<(String, usize), String> {
+    let before = received(pid)?.len();
+    let rows = via_proxy(client, sql).await?;
+    let after = received(pid)?;
+    match &after[before..] {
+        [statement] => Ok((statement.clone(), rows)),
+        other => Err(format!(
+            "{sql} took {} ClickHouse requests, not one",
+            other.len()
+        )),
+    }
 }
 
 /// Runs `sql` through the proxy; returns the row count.
@@ -161,16 +174,20 @@ async fn via_proxy(client: &tokio_postgres::Client, sql: &str) -> Result<usize, 
 /// Sends `sql` straight to ClickHouse with the settings FlowForge uses; returns the row count
 /// of the decoded Arrow stream.
 async fn direct(http: &reqwest::Client, url: &reqwest::Url, sql: &str) -> Result<usize, String> {
-    let body = http
+    let response = http
         .post(url.clone())
         .body(sql.to_string())
         .send()
         .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| e.to_string())?
-        .bytes()
-        .await
         .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!(
+            "ClickHouse answered {status}: {}\n{sql}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
     let reader =
         StreamReader::try_new(std::io::Cursor::new(body), None).map_err(|e| e.to_string())?;
     let mut rows = 0;
@@ -251,8 +268,7 @@ async fn bench(clickhouse: String) -> Result<(), String> {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, sql) in QUERIES {
-        let pushed = backend_sql(&probe, sql).await?;
-        let rows = via_proxy(&probe, sql).await?;
+        let (pushed, rows) = backend_sql(&probe, server.child.id(), sql).await?;
         let direct_rows = direct(&http, &endpoint, &pushed).await?;
         if rows != direct_rows {
             return Err(format!(
