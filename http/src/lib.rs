@@ -3,6 +3,11 @@
 //! Serves the health probes and a landing page that tells people how to connect; the REST API,
 //! dashboards and embeds grow here as thin handlers over `engine` and `catalog`.
 
+pub mod preview_cache;
+pub mod rate_limit;
+#[cfg(test)]
+mod test_redis;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
