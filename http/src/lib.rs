@@ -1,7 +1,23 @@
-//! FlowForge's HTTP door (axum).
+//! FlowForge's HTTP door (axum): the `/api/v1` REST API, `/metrics`, health probes, the
+//! OpenAPI document and its interactive docs, and the landing page.
 //!
-//! Serves the health probes and a landing page that tells people how to connect; the REST API,
-//! dashboards and embeds grow here as thin handlers over `engine` and `catalog`.
+//! Handlers are thin: they authenticate the caller ([`auth`]), call `catalog` and `engine`,
+//! record changes in the audit log and answer JSON, or an RFC 9457 problem ([`problem`]).
+//! Tenant isolation is the catalog's: every lookup is scoped to the caller's tenant, so
+//! another tenant's ids answer 404.
+
+pub mod audit;
+pub mod auth;
+pub mod definition;
+pub mod extract;
+pub mod health;
+pub mod lenient;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod problem;
+pub mod routes;
+pub mod state;
 
 pub mod preview_cache;
 pub mod rate_limit;
@@ -12,12 +28,17 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Serialize;
+use flowforge_catalog::CatalogStore;
+use utoipa_scalar::{Scalar, Servable};
+
+pub use auth::{AuthSettings, Authenticator};
+pub use health::{HealthCheck, ServerInfo};
+pub use problem::ApiError;
+pub use state::AppState;
 
 /// Errors starting the HTTP server.
 #[derive(Debug, thiserror::Error)]
@@ -30,35 +51,23 @@ pub enum HttpError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The authentication settings are unusable.
+    #[error("authentication settings: {0}")]
+    Auth(#[from] auth::AuthSetupError),
     /// The server failed while running.
     #[error("HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
 
-/// A dependency whose health `/health/ready` reports.
-#[async_trait::async_trait]
-pub trait HealthCheck: Send + Sync {
-    /// Component name, e.g. `catalog` or `embedded`.
-    fn name(&self) -> &str;
-    /// `Ok` when usable, else a short reason.
-    async fn check(&self) -> Result<(), String>;
-}
-
-/// What the landing page shows about the running server.
-#[derive(Debug, Clone, Serialize)]
-pub struct ServerInfo {
-    /// The pgwire listen address.
-    pub pgwire: SocketAddr,
-    /// A ready-to-paste psql command.
-    pub psql: String,
-    /// Product version.
-    pub version: String,
-}
-
-#[derive(Clone)]
-struct AppState {
-    info: ServerInfo,
-    checks: Arc<Vec<Box<dyn HealthCheck>>>,
+/// Everything the HTTP server needs to know.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// What the landing page shows.
+    pub info: ServerInfo,
+    /// How callers authenticate.
+    pub auth: AuthSettings,
 }
 
 /// A bound HTTP server.
@@ -67,95 +76,62 @@ pub struct HttpServer {
     router: Router,
 }
 
-#[derive(Serialize)]
-struct Readiness {
-    status: &'static str,
-    components: Vec<ComponentHealth>,
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_string())
 }
 
-#[derive(Serialize)]
-struct ComponentHealth {
-    name: String,
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
+    tracing::debug!(%method, path = uri.path(), "method not allowed");
+    ApiError::MethodNotAllowed
 }
 
-async fn live() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
-}
-
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let mut components = Vec::with_capacity(state.checks.len());
-    for c in state.checks.iter() {
-        components.push(match c.check().await {
-            Ok(()) => ComponentHealth {
-                name: c.name().to_string(),
-                status: "ok",
-                error: None,
-            },
-            Err(e) => ComponentHealth {
-                name: c.name().to_string(),
-                status: "down",
-                error: Some(e),
-            },
-        });
-    }
-    let healthy = components.iter().all(|c| c.status == "ok");
-    let status = if healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(Readiness {
-            status: if healthy { "ok" } else { "degraded" },
-            components,
-        }),
-    )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-async fn index(State(state): State<AppState>) -> Html<String> {
-    let info = &state.info;
-    Html(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>FlowForge</title></head><body>\
-         <h1>FlowForge {version}</h1><p>Workflows are SQL views. Connect any PostgreSQL client to \
-         <code>{pg}</code>:</p><pre>{psql}</pre><p>Health: <a href=\"/health/ready\">/health/ready</a></p></body></html>",
-        version = escape(&info.version),
-        pg = info.pgwire,
-        psql = escape(&info.psql),
-    ))
+/// The application: every route, the docs, fallbacks and the metrics layer, over `state`.
+pub fn app(state: AppState) -> Router {
+    let (router, openapi) = routes::router().split_for_parts();
+    let openapi = openapi::finish(openapi);
+    let document = Arc::new(openapi.clone());
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let document = Arc::clone(&document);
+                async move { Json(document.as_ref().clone()) }
+            }),
+        )
+        .merge(Scalar::with_url("/docs", openapi))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
 }
 
 impl HttpServer {
     /// Binds the listen address; `checks` feed `/health/ready`.
     pub async fn bind(
-        addr: SocketAddr,
-        info: ServerInfo,
+        config: HttpConfig,
+        catalog: Arc<dyn CatalogStore>,
         checks: Vec<Box<dyn HealthCheck>>,
     ) -> Result<Self, HttpError> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| HttpError::Bind { addr, source })?;
         let state = AppState {
-            info,
+            catalog,
+            auth: Arc::new(Authenticator::new(config.auth)?),
+            metrics: Arc::new(metrics::Metrics::new()),
+            info: Arc::new(config.info),
             checks: Arc::new(checks),
         };
-        let router = Router::new()
-            .route("/", get(index))
-            .route("/health", get(live))
-            .route("/health/live", get(live))
-            .route("/health/ready", get(ready))
-            .with_state(state);
-        Ok(HttpServer { listener, router })
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| HttpError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        Ok(HttpServer {
+            listener,
+            router: app(state),
+        })
     }
 
     /// The bound address (useful with port 0).

@@ -24,6 +24,8 @@ use flowforge_engine::result_cache::ResultCache;
 use flowforge_engine::sample_data::{self, SampleOptions};
 use flowforge_engine::serving_tables::{serving_tables, Freshness};
 use flowforge_engine::tables::ServingData;
+use flowforge_http::auth::oidc::{self, OidcSettings};
+use flowforge_http::auth::session;
 use flowforge_proxy::{AuthMethod, ProxyConfig, ProxyServer, TlsFiles};
 use serde::Deserialize;
 
@@ -106,6 +108,33 @@ pub struct ServeArgs {
     /// Key prefix of the latest-quote hashes in Redis (the symbol follows it). [default: quote:]
     #[arg(long, env = "FLOWFORGE_REDIS_QUOTE_PREFIX")]
     pub redis_quote_prefix: Option<String>,
+
+    /// Secret (at least 32 bytes) signing HTTP session tokens. [default: generated once and
+    /// kept in <data-dir>/session-secret]
+    #[arg(long, env = "FLOWFORGE_SESSION_SECRET", hide_env_values = true)]
+    pub session_secret: Option<String>,
+
+    /// Accept bearer tokens of an OpenID Connect provider, verified against this JWKS URL
+    /// (Keycloak: `.../realms/<realm>/protocol/openid-connect/certs`). Needs --oidc-issuer and
+    /// --oidc-audience.
+    #[arg(long, env = "FLOWFORGE_OIDC_JWKS_URL")]
+    pub oidc_jwks_url: Option<url::Url>,
+
+    /// The `iss` OIDC tokens must carry.
+    #[arg(long, env = "FLOWFORGE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// An `aud` OIDC tokens must carry.
+    #[arg(long, env = "FLOWFORGE_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+
+    /// The OIDC claim holding the FlowForge tenant slug. [default: tenant]
+    #[arg(long, env = "FLOWFORGE_OIDC_TENANT_CLAIM")]
+    pub oidc_tenant_claim: Option<String>,
+
+    /// DEVELOPMENT ONLY: HTTP requests without credentials act as this catalog user (email).
+    #[arg(long, env = "FLOWFORGE_DEV_AUTH_USER")]
+    pub dev_auth_user: Option<String>,
 }
 
 /// The TOML file's shape: the same settings as the flags.
@@ -131,6 +160,13 @@ struct FileSettings {
     result_cache_ttl: Option<u64>,
     redis_url: Option<String>,
     redis_quote_prefix: Option<String>,
+
+    session_secret: Option<String>,
+    oidc_jwks_url: Option<url::Url>,
+    oidc_issuer: Option<String>,
+    oidc_audience: Option<String>,
+    oidc_tenant_claim: Option<String>,
+    dev_auth_user: Option<String>,
 }
 
 /// Effective settings after merging flags, environment, file and defaults.
@@ -161,6 +197,13 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// Key prefix of the quote hashes.
     pub redis_quote_prefix: String,
+
+    /// Session token secret; `None`: generated and kept in the data folder.
+    pub session_secret: Option<String>,
+    /// OIDC provider whose tokens the HTTP API accepts.
+    pub oidc: Option<OidcSettings>,
+    /// Catalog user credential-less HTTP requests act as (development only).
+    pub dev_auth_user: Option<String>,
 }
 
 impl Settings {
@@ -195,6 +238,22 @@ impl Settings {
         let no_tls = args.no_tls || file.no_tls.unwrap_or(false);
         if no_tls && auth == AuthMethod::Password {
             return Err("password (cleartext) authentication requires TLS".into());
+        }
+        let oidc = oidc_settings(
+            args.oidc_jwks_url.or(file.oidc_jwks_url),
+            args.oidc_issuer.or(file.oidc_issuer),
+            args.oidc_audience.or(file.oidc_audience),
+            args.oidc_tenant_claim.or(file.oidc_tenant_claim),
+        )?;
+        let session_secret = args.session_secret.or(file.session_secret);
+        if session_secret
+            .as_ref()
+            .is_some_and(|s| s.len() < session::MIN_SECRET_LEN)
+        {
+            return Err(format!(
+                "session_secret must be at least {} bytes",
+                session::MIN_SECRET_LEN
+            ));
         }
         let timeout = args
             .statement_timeout
@@ -256,7 +315,37 @@ impl Settings {
                     ))
                 }
             },
+            session_secret,
+            oidc,
+            dev_auth_user: args.dev_auth_user.or(file.dev_auth_user),
         })
+    }
+}
+
+/// The OIDC settings when any is given; all of URL, issuer and audience are then required.
+fn oidc_settings(
+    jwks_url: Option<url::Url>,
+    issuer: Option<String>,
+    audience: Option<String>,
+    tenant_claim: Option<String>,
+) -> Result<Option<OidcSettings>, String> {
+    match (jwks_url, issuer, audience) {
+        (None, None, None) => Ok(None),
+        (Some(jwks_url), Some(issuer), Some(audience)) => {
+            let jwks_url = jwks_url
+                .as_str()
+                .parse()
+                .map_err(|e| format!("oidc_jwks_url: {e}"))?;
+            Ok(Some(OidcSettings {
+                jwks_url,
+                issuer,
+                audience,
+                tenant_claim: tenant_claim
+                    .unwrap_or_else(|| oidc::DEFAULT_TENANT_CLAIM.to_string()),
+                refetch_cooldown: oidc::DEFAULT_REFETCH_COOLDOWN,
+            }))
+        }
+        _ => Err("oidc_jwks_url, oidc_issuer and oidc_audience must be given together".into()),
     }
 }
 
@@ -335,6 +424,9 @@ const RESULT_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Longest wait for Redis to connect or answer.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long an HTTP session token (from the login endpoint) is accepted.
+const SESSION_TTL: Duration = Duration::from_secs(8 * 60 * 60);
 
 /// Stack size of the server's worker threads.
 const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
@@ -531,13 +623,30 @@ async fn serve(settings: Settings) -> Result<(), String> {
         pg.ip(),
         pg.port()
     );
+    let session_secret = match &settings.session_secret {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => session::load_or_create_secret(&settings.data_dir).map_err(|e| e.to_string())?,
+    };
+    if let Some(user) = &settings.dev_auth_user {
+        tracing::warn!(user = %user, "dev auth is ON: HTTP requests without credentials act as this user; never use it in production");
+        eprintln!("WARNING: dev auth is on: HTTP requests without credentials act as {user}");
+    }
     let http = flowforge_http::HttpServer::bind(
-        settings.http_listen,
-        flowforge_http::ServerInfo {
-            pgwire: pg,
-            psql: psql.clone(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
+        flowforge_http::HttpConfig {
+            listen: settings.http_listen,
+            info: flowforge_http::ServerInfo {
+                pgwire: pg,
+                psql: psql.clone(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            auth: flowforge_http::AuthSettings {
+                session_secret,
+                session_ttl: SESSION_TTL,
+                oidc: settings.oidc.clone(),
+                dev_auth_user: settings.dev_auth_user.clone(),
+            },
         },
+        Arc::clone(&catalog),
         std::iter::once(
             Box::new(crate::sessions::CatalogHealth(Arc::clone(&catalog)))
                 as Box<dyn flowforge_http::HealthCheck>,
@@ -558,6 +667,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         }
     );
     println!("  web      http://{web}/");
+    println!("  api      http://{web}/api/v1  (docs http://{web}/docs)");
     println!("  data     {}", settings.data_dir.display());
     if let Some(ca) = &ca {
         println!("  tls ca   {}", ca.display());

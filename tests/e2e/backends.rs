@@ -243,6 +243,18 @@ fn live_tables_on_materialize_join_clickhouse_tables_locally() {
     );
 }
 
+/// Queries mixing ClickHouse and Materialize tables in unions, CTEs, windows, DISTINCT
+/// aggregates, outer joins and IN subqueries.
+const SPANNING_QUERIES: &[&str] = &[
+    "SELECT symbol FROM market.fct_trades WHERE quantity > 4000 UNION SELECT symbol FROM market.live_positions ORDER BY 1",
+    "WITH top AS (SELECT symbol, sum(quantity) v FROM market.fct_trades GROUP BY 1 ORDER BY 2 DESC LIMIT 3) SELECT p.account, top.symbol, top.v FROM top JOIN market.live_positions p ON p.symbol = top.symbol ORDER BY 1, 2",
+    "SELECT p.account, p.symbol, w.rn FROM market.live_positions p JOIN (SELECT symbol, trade_id, row_number() OVER (PARTITION BY symbol ORDER BY price DESC, trade_id) rn FROM market.fct_trades) w ON w.symbol = p.symbol AND w.rn <= 2 ORDER BY 1, 2, 3",
+    "SELECT l.account, count(DISTINCT t.exchange) FROM market.live_pnl l JOIN market.fct_trades t ON t.symbol = l.symbol GROUP BY 1 ORDER BY 1",
+    "SELECT i.sector, sum(p.market_value) FROM market.dim_instruments i LEFT JOIN market.live_positions p ON p.symbol = i.symbol GROUP BY 1 ORDER BY 1",
+    "SELECT symbol FROM market.dim_instruments WHERE symbol IN (SELECT symbol FROM market.live_pnl WHERE total_pnl > 0) AND symbol IN (SELECT symbol FROM market.fct_trades WHERE quantity > 3000) ORDER BY 1",
+    "SELECT x.symbol, x.n, y.m FROM (SELECT symbol, count(*) n FROM market.fct_trades GROUP BY 1) x JOIN (SELECT symbol, count(*) m FROM market.fct_quotes GROUP BY 1) y ON x.symbol = y.symbol JOIN market.live_pnl l ON l.symbol = x.symbol ORDER BY 1, 2",
+];
+
 /// A query spanning backends sends each backend its largest single-backend subtree: the
 /// ClickHouse join + aggregate is one ClickHouse statement (entitlement filter included), only
 /// the Materialize view's rows are joined locally, and the answer is the embedded engine's.
@@ -266,7 +278,9 @@ fn each_backend_gets_its_largest_subtree_when_a_query_spans_backends() {
          JOIN market.dim_instruments i ON i.symbol = t.symbol \
          JOIN market.live_pnl l ON l.symbol = t.symbol GROUP BY 1, 2 ORDER BY 1",
     ];
-    let differences = differences(&embedded, &routed, &queries);
+    let mut all = queries.to_vec();
+    all.extend_from_slice(SPANNING_QUERIES);
+    let differences = differences(&embedded, &routed, &all);
     assert!(differences.is_empty(), "{}", differences.join("\n"));
 
     let (user, password) = ANALYST;
@@ -430,4 +444,78 @@ fn the_catalog_can_live_in_postgresql_for_logins_views_and_api_keys() {
         "SELECT DISTINCT symbol FROM trades_by_symbol ORDER BY 1",
     );
     assert_eq!(symbols, ["BAC", "GS", "JPM", "META", "TSLA"]);
+}
+
+/// Changing a published workflow changes the key of every cached result that reads it: the
+/// next query over the view runs the new definition on ClickHouse instead of answering from
+/// the cache, and is cached again from then on.
+#[test]
+fn editing_a_published_workflow_invalidates_its_cached_results() {
+    let server = TestServer::start(&[
+        "--clickhouse-url",
+        &service("FLOWFORGE_TEST_CLICKHOUSE_URL"),
+    ]);
+    let (user, password) = ANALYST;
+    let sql = "SELECT symbol, volume FROM trades_by_symbol ORDER BY symbol";
+    let requests = |server: &TestServer| {
+        query_log(server)
+            .iter()
+            .filter(|r| r["query"].as_str().is_some_and(|q| q.contains("GROUP BY")))
+            .count()
+    };
+    let before = rows(&server, user, password, sql);
+    rows(&server, user, password, sql);
+    assert_eq!(requests(&server), 1, "the repeat is a cache hit");
+
+    let api = format!("http://{}/api/v1", server.http);
+    let http = reqwest::blocking::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"email": user, "password": password}))
+        .send()
+        .and_then(|r| r.error_for_status())
+        .and_then(|r| r.json())
+        .expect("login");
+    let token = login["token"].as_str().expect("token").to_string();
+    let page: serde_json::Value = http
+        .get(format!("{api}/workflows?limit=100"))
+        .bearer_auth(&token)
+        .send()
+        .and_then(|r| r.json())
+        .expect("list workflows");
+    let id = page["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|w| w["view_name"] == "trades_by_symbol"))
+        .and_then(|w| w["id"].as_str())
+        .expect("the demo workflow")
+        .to_string();
+    let workflow: serde_json::Value = http
+        .get(format!("{api}/workflows/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .and_then(|r| r.json())
+        .expect("get workflow");
+    let mut definition = workflow["definition"].clone();
+    let aggregations = definition["nodes"]
+        .as_array_mut()
+        .and_then(|nodes| nodes.iter_mut().find(|n| n["id"] == "by_symbol"))
+        .and_then(|node| node["config"]["aggregations"].as_array_mut())
+        .expect("group-by node");
+    for aggregation in aggregations.iter_mut() {
+        if aggregation["alias"] == "volume" {
+            aggregation["function"] = "max".into();
+        }
+    }
+    http.patch(format!("{api}/workflows/{id}"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"definition": definition, "note": "volume is the largest fill"}))
+        .send()
+        .and_then(|r| r.error_for_status())
+        .expect("update the workflow");
+
+    let after = rows(&server, user, password, sql);
+    assert_ne!(after, before, "the new definition answers");
+    assert_eq!(requests(&server), 2, "not from the old cache entry");
+    assert_eq!(rows(&server, user, password, sql), after);
+    assert_eq!(requests(&server), 2, "the new result is cached in turn");
 }

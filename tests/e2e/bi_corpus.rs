@@ -232,6 +232,7 @@ fn tenant_b_viewer_sees_no_market_objects_in_any_introspection_result() {
         "agg_ohlcv_1d",
         "live_pnl",
         "live_positions",
+        "live_quotes",
     ];
     for outcome in outcomes.iter().filter(|o| o.ok) {
         let leaked: Vec<&str> = outcome

@@ -4,6 +4,7 @@
 //! the envelope (nodes with an untyped `config`), then each node's config against its type's
 //! schema. [`Workflow::from_json`] returns every problem found, not only the first.
 
+mod fresh_ids;
 mod graph;
 mod nodes;
 
