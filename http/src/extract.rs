@@ -66,3 +66,12 @@ where
             .map_err(ApiError::from)
     }
 }
+
+/// An optional JSON body: empty means `T::default()`, anything else must be valid JSON for `T`
+/// (a 400 problem otherwise). For actions whose options may all be left out.
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))
+}
