@@ -456,6 +456,40 @@ fn dashboards_widgets_templates_and_executions_are_tenant_scoped_and_role_gated(
     .problem(403, "forbidden");
     api.delete(&format!("/api/v1/dashboards/{b_dashboard}"), &viewer_b)
         .problem(403, "forbidden");
+    api.post(
+        "/api/v1/widgets",
+        &viewer_b,
+        &widget_body(&b_dashboard, &workflow, "summary", &[]),
+    )
+    .problem(403, "forbidden");
+    assert_eq!(
+        api.get(
+            &format!("/api/v1/widgets?dashboard_id={b_dashboard}"),
+            &viewer_b
+        )
+        .status,
+        200
+    );
+
+    // Every route is in the OpenAPI document.
+    let document = api.get("/api/v1/openapi.json", &viewer_b);
+    let paths = document.ok(200)["paths"].as_object().unwrap().clone();
+    for path in [
+        "/api/v1/dashboards",
+        "/api/v1/dashboards/{id}",
+        "/api/v1/widgets",
+        "/api/v1/widgets/{id}",
+        "/api/v1/widgets/{id}/data",
+        "/api/v1/preview",
+        "/api/v1/executions",
+        "/api/v1/executions/{id}",
+        "/api/v1/templates",
+        "/api/v1/templates/{id}/instantiate",
+        "/api/v1/embed/token",
+        "/api/v1/embed/{widget_id}/data",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
 
     // Tenant isolation: tenant B sees none of tenant A's objects.
     api.get(&base, &admin_b).problem(404, "not_found");

@@ -68,7 +68,11 @@ pub(super) fn predicate(
                     .iter()
                     .map(|v| literal(name, v, data_type))
                     .collect::<Result<Vec<_>, _>>()?;
-                conjuncts.push(column.in_list(list, false));
+                if list.is_empty() {
+                    conjuncts.push(lit(false));
+                } else {
+                    conjuncts.push(column.in_list(list, false));
+                }
             }
             NodeFilter::Range { gte, lte, .. } => {
                 if let Some(gte) = gte {

@@ -210,6 +210,13 @@ async fn values_and_range_filters_narrow_the_output() {
     }];
     let result = run(&q).await.unwrap();
     assert_eq!(column(&result, "trade_id"), [json!(3), json!(5)]);
+
+    q.filters = vec![NodeFilter::Values {
+        column: "symbol".into(),
+        values: Vec::new(),
+    }];
+    let result = run(&q).await.unwrap();
+    assert!(result.rows.is_empty(), "an empty list matches nothing");
 }
 
 #[tokio::test]
