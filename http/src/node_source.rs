@@ -50,13 +50,11 @@ pub async fn resolve(
                 workflow_id: None,
             })
         }
-        (Some(_), Some(_)) => Err(ApiError::bad_request(
-            "ambiguous_source",
-            "give either `workflow_id` or `definition`, not both",
+        (Some(_), Some(_)) => Err(ApiError::InvalidInput(
+            "give either `workflow_id` or `definition`, not both".into(),
         )),
-        (None, None) => Err(ApiError::bad_request(
-            "missing_source",
-            "give `workflow_id` (a saved workflow) or `definition` (a draft)",
+        (None, None) => Err(ApiError::InvalidInput(
+            "give `workflow_id` (a saved workflow) or `definition` (a draft)".into(),
         )),
     }
 }

@@ -799,7 +799,7 @@ fn previews_are_content_addressed() {
     )
     .problem(422, "invalid_workflow");
     api.post("/api/v1/preview", &analyst, &json!({"node_id": "fills"}))
-        .problem(400, "missing_source");
+        .problem(422, "invalid_input");
 }
 
 /// Sleeps into the next minute unless at least 30 s of the current one remain, so the

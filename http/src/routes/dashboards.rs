@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::audit;
 use crate::auth::{Principal, Writer};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiObject, ApiPath};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 
@@ -133,7 +133,7 @@ pub struct CreateDashboard {
     #[schema(max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: String,
     /// Seconds between refreshes; absent or null for manual refresh.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::opt_u32")]
     pub refresh_interval_seconds: Option<u32>,
     /// Global filters.
     #[serde(default)]
@@ -154,20 +154,12 @@ pub struct UpdateDashboard {
     #[schema(max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
     /// New refresh interval (null: manual).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::lenient::present_opt_u32")]
     #[schema(value_type = Option<u32>)]
     pub refresh_interval_seconds: Option<Option<u32>>,
     /// New global filters (replace the old ones).
     #[serde(default)]
     pub global_filters: Option<Vec<GlobalFilterBody>>,
-}
-
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
 }
 
 /// Path of a single dashboard.
@@ -203,7 +195,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Writer(principal): Writer,
-    ApiJson(body): ApiJson<CreateDashboard>,
+    ApiObject(body): ApiObject<CreateDashboard>,
 ) -> Result<(StatusCode, Json<DashboardBody>), ApiError> {
     let dashboard = state
         .catalog
@@ -263,7 +255,7 @@ pub async fn update(
     State(state): State<AppState>,
     Writer(principal): Writer,
     ApiPath(path): ApiPath<DashboardPath>,
-    ApiJson(body): ApiJson<UpdateDashboard>,
+    ApiObject(body): ApiObject<UpdateDashboard>,
 ) -> Result<Json<DashboardBody>, ApiError> {
     let changed: Vec<&str> = [
         ("name", body.name.is_some()),

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::audit;
 use crate::auth::Principal;
 use crate::executions::{Execution, ExecutionStatus};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiObject, ApiPath};
 use crate::node_source;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -51,16 +51,16 @@ pub struct ExecutionPath {
     request_body = CreateExecution,
     responses(
         (status = 202, description = "Accepted; poll GET /api/v1/executions/{id}", body = Execution),
-        (status = 400, description = "Neither or both of workflow_id and definition", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A body that is not a JSON object of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Viewers cannot run drafts", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such workflow in your tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No nodes, too many, or a node not in the workflow", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither or both of workflow_id and definition, no nodes, too many, or a node not in the workflow", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     principal: Principal,
-    ApiJson(body): ApiJson<CreateExecution>,
+    ApiObject(body): ApiObject<CreateExecution>,
 ) -> Result<(StatusCode, Json<Execution>), ApiError> {
     if body.node_ids.is_empty() || body.node_ids.len() > MAX_NODES {
         return Err(ApiError::InvalidInput(format!(

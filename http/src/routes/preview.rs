@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
-use crate::extract::ApiJson;
+use crate::extract::ApiObject;
 use crate::node_source;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -33,12 +33,12 @@ pub struct PreviewRequest {
     /// The node whose output to show.
     pub node_id: String,
     /// Rows to skip.
-    #[serde(default)]
-    pub offset: usize,
+    #[serde(default, deserialize_with = "crate::lenient::opt_u32")]
+    pub offset: Option<u32>,
     /// Rows wanted (default 100, at most 1000).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lenient::opt_u32")]
     #[schema(minimum = 0, maximum = 1000)]
-    pub limit: Option<usize>,
+    pub limit: Option<u32>,
 }
 
 /// Whether the preview came from the cache.
@@ -83,20 +83,21 @@ fn body(result: &NodeResult, cache: CacheOutcome, key: String) -> PreviewBody {
     request_body = PreviewRequest,
     responses(
         (status = 200, description = "The node's rows and whether they came from the cache", body = PreviewBody),
-        (status = 400, description = "Neither or both of workflow_id and definition", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A body that is not a JSON object of this shape", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Viewers cannot preview drafts", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such workflow in your tenant", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The result is larger than 100 MB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An invalid workflow or node, or more than 1000 rows asked for", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither or both of workflow_id and definition, an invalid workflow or node, or more than 1000 rows asked for", body = Problem, content_type = "application/problem+json"),
         (status = 504, description = "The query took longer than 3 seconds", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn preview(
     State(state): State<AppState>,
     principal: Principal,
-    ApiJson(request): ApiJson<PreviewRequest>,
+    ApiObject(request): ApiObject<PreviewRequest>,
 ) -> Result<Json<PreviewBody>, ApiError> {
-    let limit = request.limit.unwrap_or(DEFAULT_LIMIT);
+    let limit = request.limit.map_or(DEFAULT_LIMIT, |l| l as usize);
+    let offset = request.offset.unwrap_or(0) as usize;
     let queries = &state.queries;
     if limit > queries.limits.max_rows {
         return Err(ApiError::RowLimitExceeded(format!(
@@ -110,7 +111,7 @@ pub async fn preview(
         &principal.tenant_id,
         &source.raw,
         &request.node_id,
-        request.offset,
+        offset,
         limit,
     )?;
     if let Some((found, _)) = queries.previews.get(&key).await {
@@ -122,7 +123,7 @@ pub async fn preview(
             &source.workflow,
             &request.node_id,
             Vec::new(),
-            request.offset,
+            offset,
             Some(limit),
         )
         .await?;

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit;
 use crate::auth::{Principal, Writer};
 use crate::definition;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiObject, ApiPath, ApiQuery};
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
 use crate::widget_data::{widget_data, FilterScope, WidgetData};
@@ -24,13 +24,17 @@ use crate::widget_data::{widget_data, FilterScope, WidgetData};
 #[serde(deny_unknown_fields)]
 pub struct LayoutBody {
     /// Left column, from 0.
+    #[serde(deserialize_with = "crate::lenient::u32")]
     pub x: u32,
     /// Top row, from 0.
+    #[serde(deserialize_with = "crate::lenient::u32")]
     pub y: u32,
     /// Width in cells (1-48).
+    #[serde(deserialize_with = "crate::lenient::u32")]
     #[schema(minimum = 1, maximum = 48)]
     pub w: u32,
     /// Height in cells (1-48).
+    #[serde(deserialize_with = "crate::lenient::u32")]
     #[schema(minimum = 1, maximum = 48)]
     pub h: u32,
 }
@@ -228,7 +232,7 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     Writer(principal): Writer,
-    ApiJson(body): ApiJson<CreateWidget>,
+    ApiObject(body): ApiObject<CreateWidget>,
 ) -> Result<(StatusCode, Json<WidgetBody>), ApiError> {
     state
         .catalog
@@ -276,7 +280,7 @@ pub async fn update(
     State(state): State<AppState>,
     Writer(principal): Writer,
     ApiPath(path): ApiPath<WidgetPath>,
-    ApiJson(body): ApiJson<UpdateWidget>,
+    ApiObject(body): ApiObject<UpdateWidget>,
 ) -> Result<Json<WidgetBody>, ApiError> {
     let current = state
         .catalog
