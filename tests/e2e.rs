@@ -8,6 +8,7 @@ mod e2e {
     pub mod bi_clients;
     pub mod bi_corpus;
     pub mod cli;
+    pub mod dashboards;
     pub mod http;
     pub mod psql;
     pub mod psql_catalog;

@@ -11,6 +11,7 @@ pub mod dialect;
 pub mod embedded;
 pub mod error;
 pub mod formula;
+pub mod node_query;
 pub mod remote;
 pub mod result_cache;
 pub mod sample_data;

@@ -27,6 +27,14 @@ pub fn opt_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>
     }
 }
 
+/// A present-or-absent optional integer: absent is `None` (keep), `null` is `Some(None)`
+/// (clear), a number is `Some(Some(n))`. Use with `#[serde(default)]`.
+pub fn present_opt_u32<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    opt_u32(deserializer).map(Some)
+}
+
 /// An unsigned 32-bit integer.
 pub fn u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
     let n = Number::deserialize(deserializer)?;

@@ -9,15 +9,24 @@
 pub mod audit;
 pub mod auth;
 pub mod definition;
+pub mod embed_token;
+pub mod executions;
 pub mod extract;
 pub mod health;
 pub mod lenient;
 pub mod metrics;
+pub mod node_source;
 pub mod openapi;
 pub mod pagination;
+pub mod preview_cache;
 pub mod problem;
+pub mod queries;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
+#[cfg(test)]
+mod test_redis;
+pub mod widget_data;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +42,7 @@ use utoipa_scalar::{Scalar, Servable};
 pub use auth::{AuthSettings, Authenticator};
 pub use health::{HealthCheck, ServerInfo};
 pub use problem::ApiError;
+pub use queries::{QueryService, QuerySettings};
 pub use state::AppState;
 
 /// Errors starting the HTTP server.
@@ -63,6 +73,8 @@ pub struct HttpConfig {
     pub info: ServerInfo,
     /// How callers authenticate.
     pub auth: AuthSettings,
+    /// What node queries (previews, widgets, embeds) run over.
+    pub queries: QuerySettings,
 }
 
 /// A bound HTTP server.
@@ -110,8 +122,10 @@ impl HttpServer {
         catalog: Arc<dyn CatalogStore>,
         checks: Vec<Box<dyn HealthCheck>>,
     ) -> Result<Self, HttpError> {
+        let queries = QueryService::new(config.queries, &config.auth.session_secret);
         let state = AppState {
             catalog,
+            queries: Arc::new(queries),
             auth: Arc::new(Authenticator::new(config.auth)?),
             metrics: Arc::new(metrics::Metrics::new()),
             info: Arc::new(config.info),

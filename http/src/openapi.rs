@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -20,9 +20,11 @@ use crate::problem::{Problem, ProblemIssue, PROBLEM_JSON};
     info(
         title = "FlowForge API",
         description = "REST API of FlowForge: workflows (validated and compiled by the engine), \
-                       schema propagation for the canvas, API keys and the audit log. \
+                       schema propagation for the canvas, dashboards and widgets, previews and \
+                       executions, templates, embeds, API keys and the audit log. \
                        Authenticate with `Authorization: Bearer <token>` from `POST /api/v1/auth/login` \
-                       (or an OIDC token when configured). Errors are RFC 9457 problem details."
+                       (or an OIDC token when configured); embeds take `X-API-Key` or an embed token. \
+                       Errors are RFC 9457 problem details."
     ),
     components(schemas(Problem, ProblemIssue, WorkflowDefinition, NodeDefinition, EdgeDefinition, PortName, PositionDefinition)),
     modifiers(&BearerScheme),
@@ -32,6 +34,10 @@ use crate::problem::{Problem, ProblemIssue, PROBLEM_JSON};
         (name = "schema", description = "Serving tables and schema propagation"),
         (name = "api keys", description = "API keys for embeds and SQL clients (admin)"),
         (name = "audit", description = "Audit log (admin)"),
+        (name = "dashboards", description = "Dashboards, widgets and widget data"),
+        (name = "execution", description = "Node previews (cached by content) and background runs"),
+        (name = "templates", description = "Workflow templates"),
+        (name = "embeds", description = "Widget data for external pages (API key or embed token)"),
         (name = "operations", description = "Health, metrics and the landing page"),
     )
 )]
@@ -54,8 +60,25 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                API_KEY_HEADER_NAME,
+                "An API key (sk_live_...), for embeds",
+            ))),
+        );
+        components.add_security_scheme(
+            "embed_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "token",
+                "An embed token from POST /api/v1/embed/token (also accepted as a bearer token)",
+            ))),
+        );
     }
 }
+
+/// The API key header as OpenAPI names it.
+const API_KEY_HEADER_NAME: &str = "X-API-Key";
 
 /// A workflow definition: the canvas's node graph in the engine's JSON format.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

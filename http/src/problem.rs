@@ -70,6 +70,23 @@ pub enum ApiError {
         /// Each problem, by node and field.
         issues: Vec<WorkflowIssue>,
     },
+    /// More rows were asked for than one request may return.
+    #[error("{0}")]
+    RowLimitExceeded(String),
+    /// A query ran past its time budget and was cancelled.
+    #[error("{0}")]
+    QueryTimeout(String),
+    /// A query's result is larger than one request may return.
+    #[error("{0}")]
+    ResultTooLarge(String),
+    /// The caller's request budget for the current window is used up.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// What the limit is.
+        detail: String,
+        /// Seconds until the next window (sent as `Retry-After`).
+        retry_after_seconds: u64,
+    },
     /// A dependency (identity provider, backend) could not be reached.
     #[error("{0}")]
     Unavailable(String),
@@ -140,9 +157,12 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidInput(_) | ApiError::InvalidWorkflow { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::InvalidInput(_)
+            | ApiError::InvalidWorkflow { .. }
+            | ApiError::RowLimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::QueryTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::ResultTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -163,6 +183,10 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::InvalidInput(_) => "invalid_input",
             ApiError::InvalidWorkflow { .. } => "invalid_workflow",
+            ApiError::RowLimitExceeded(_) => "row_limit_exceeded",
+            ApiError::QueryTimeout(_) => "query_timeout",
+            ApiError::ResultTooLarge(_) => "result_too_large",
+            ApiError::TooManyRequests { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -204,6 +228,16 @@ impl IntoResponse for ApiError {
         let mut response = (self.status(), body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::TooManyRequests {
+            retry_after_seconds,
+            ..
+        } = &self
+        {
+            headers.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_seconds.max(&1).to_owned()),
+            );
+        }
         if self.status() == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -395,6 +429,33 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn query_limits_have_their_own_statuses_and_rate_limits_a_retry_after() {
+        for (error, status, code) in [
+            (
+                ApiError::RowLimitExceeded("x".into()),
+                422,
+                "row_limit_exceeded",
+            ),
+            (ApiError::QueryTimeout("x".into()), 504, "query_timeout"),
+            (
+                ApiError::ResultTooLarge("x".into()),
+                413,
+                "result_too_large",
+            ),
+        ] {
+            let (got, _, body) = body_of(error).await;
+            assert_eq!((got.as_u16(), body["code"].as_str()), (status, Some(code)));
+        }
+        let response = ApiError::TooManyRequests {
+            detail: "slow down".into(),
+            retry_after_seconds: 17,
+        }
+        .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "17");
     }
 
     #[tokio::test]

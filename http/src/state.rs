@@ -1,4 +1,5 @@
-//! What every handler can reach: the catalog, the authenticator, metrics and health checks.
+//! What every handler can reach: the catalog, the authenticator, metrics, health checks and the
+//! node-query service.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use flowforge_catalog::CatalogStore;
 use crate::auth::Authenticator;
 use crate::health::{HealthCheck, ServerInfo};
 use crate::metrics::Metrics;
+use crate::queries::QueryService;
 
 /// Shared, cheaply cloned state of the HTTP server.
 #[derive(Clone)]
@@ -21,4 +23,6 @@ pub struct AppState {
     pub info: Arc<ServerInfo>,
     /// Components `/health/ready` checks.
     pub checks: Arc<Vec<Box<dyn HealthCheck>>>,
+    /// Node queries: previews, widget data, embeds and executions.
+    pub queries: Arc<QueryService>,
 }

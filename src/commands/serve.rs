@@ -135,6 +135,15 @@ pub struct ServeArgs {
     /// DEVELOPMENT ONLY: HTTP requests without credentials act as this catalog user (email).
     #[arg(long, env = "FLOWFORGE_DEV_AUTH_USER")]
     pub dev_auth_user: Option<String>,
+
+    /// Embed data requests each API key may make per rate-limit window (shared through Redis
+    /// when --redis-url is set). [default: 600]
+    #[arg(long, env = "FLOWFORGE_EMBED_RATE_LIMIT")]
+    pub embed_rate_limit: Option<u64>,
+
+    /// Length of the embed rate-limit window, in seconds. [default: 60]
+    #[arg(long, env = "FLOWFORGE_EMBED_RATE_WINDOW")]
+    pub embed_rate_window: Option<u64>,
 }
 
 /// The TOML file's shape: the same settings as the flags.
@@ -167,6 +176,8 @@ struct FileSettings {
     oidc_audience: Option<String>,
     oidc_tenant_claim: Option<String>,
     dev_auth_user: Option<String>,
+    embed_rate_limit: Option<u64>,
+    embed_rate_window: Option<u64>,
 }
 
 /// Effective settings after merging flags, environment, file and defaults.
@@ -204,6 +215,10 @@ pub struct Settings {
     pub oidc: Option<OidcSettings>,
     /// Catalog user credential-less HTTP requests act as (development only).
     pub dev_auth_user: Option<String>,
+    /// Embed requests per API key per window.
+    pub embed_rate_limit: u64,
+    /// The embed rate-limit window.
+    pub embed_rate_window: Duration,
 }
 
 impl Settings {
@@ -318,6 +333,16 @@ impl Settings {
             session_secret,
             oidc,
             dev_auth_user: args.dev_auth_user.or(file.dev_auth_user),
+            embed_rate_limit: args
+                .embed_rate_limit
+                .or(file.embed_rate_limit)
+                .unwrap_or(600),
+            embed_rate_window: Duration::from_secs(
+                args.embed_rate_window
+                    .or(file.embed_rate_window)
+                    .unwrap_or(60)
+                    .max(1),
+            ),
         })
     }
 }
@@ -599,6 +624,13 @@ async fn serve(settings: Settings) -> Result<(), String> {
                 None => cache,
             })
         });
+    let queries = flowforge_http::QuerySettings {
+        data: Arc::clone(&data),
+        result_cache: cache.clone(),
+        redis: redis.clone(),
+        embed_rate_limit: settings.embed_rate_limit,
+        embed_rate_window: settings.embed_rate_window,
+    };
     let sessions = Arc::new(CatalogSessions::new(
         Arc::clone(&catalog),
         Arc::clone(&data),
@@ -646,6 +678,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
                 oidc: settings.oidc.clone(),
                 dev_auth_user: settings.dev_auth_user.clone(),
             },
+            queries,
         },
         Arc::clone(&catalog),
         std::iter::once(

@@ -144,6 +144,25 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Counts one hit in the fixed window `key` and returns the window's count so far: `INCR`
+    /// and `EXPIRE` in one transaction, so a window key never outlives `ttl` past its last hit
+    /// (at least a second).
+    pub async fn incr_window(&self, key: &str, ttl: Duration) -> Result<u64, EngineError> {
+        let mut connection = self.connection().await?;
+        let seconds = ttl.as_secs().max(1);
+        let (count, _): (u64, i64) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(key)
+            .cmd("EXPIRE")
+            .arg(key)
+            .arg(seconds)
+            .query_async(&mut connection)
+            .await
+            .map_err(redis_error)?;
+        Ok(count)
+    }
+
     /// `HGETALL` of every key in one pipelined round trip; missing keys give empty maps.
     async fn hashes(&self, keys: &[String]) -> Result<Vec<HashMap<String, String>>, EngineError> {
         if keys.is_empty() {

@@ -3,10 +3,16 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod auth;
+pub mod dashboards;
+pub mod embeds;
+pub mod executions;
+pub mod preview;
 pub mod publishing;
 pub mod schema;
+pub mod templates;
 pub mod transfer;
 pub mod versions;
+pub mod widgets;
 pub mod workflows;
 
 use utoipa::OpenApi;
@@ -47,4 +53,20 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(audit_log::list))
+        .routes(routes!(dashboards::list, dashboards::create))
+        .routes(routes!(
+            dashboards::get_one,
+            dashboards::update,
+            dashboards::remove
+        ))
+        .routes(routes!(widgets::list, widgets::create))
+        .routes(routes!(widgets::update, widgets::remove))
+        .routes(routes!(widgets::data))
+        .routes(routes!(preview::preview))
+        .routes(routes!(executions::create))
+        .routes(routes!(executions::get_one))
+        .routes(routes!(templates::list))
+        .routes(routes!(templates::instantiate))
+        .routes(routes!(embeds::token))
+        .routes(routes!(embeds::data))
 }
