@@ -173,6 +173,27 @@ fn clickhouse_answers_like_the_embedded_engine_in_one_request_per_query() {
         "{explained}"
     );
     assert!(explained.contains("`fct_trades`"), "{explained}");
+    // EXPLAIN shows exactly the statement ClickHouse then receives.
+    let shown: Vec<&str> = explained
+        .lines()
+        .skip_while(|l| !l.starts_with("Backend SQL (clickhouse"))
+        .skip(1)
+        .flat_map(str::split_whitespace)
+        .collect();
+    let before = query_log(&clickhouse).len();
+    rows(
+        &clickhouse,
+        user,
+        password,
+        "SELECT * FROM large_trades WHERE symbol = 'NVDA'",
+    );
+    let log = query_log(&clickhouse);
+    let received: Vec<&str> = log[before..]
+        .iter()
+        .filter_map(|r| r["query"].as_str())
+        .flat_map(str::split_whitespace)
+        .collect();
+    assert_eq!(received, shown);
 }
 
 #[test]

@@ -58,9 +58,10 @@ pub(crate) async fn explain_lines(
             "Backend SQL ({}, the whole query in one request):",
             backend.name()
         ));
-        match crate::dialect::plan_to_sql(&analyzed, backend.dialect()) {
-            Ok(sql) => push_indented(&mut lines, &sql),
-            Err(e) => lines.push(format!("  (not expressible as SQL, runs locally: {e})")),
+        // Exactly what execution sends (output renames are applied locally).
+        match crate::remote::pushdown_sql(&analyzed) {
+            Some((_, sql)) => push_indented(&mut lines, &sql),
+            None => lines.push("  (not expressible as SQL, runs locally)".to_string()),
         }
         return Ok(lines);
     }
