@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::Args;
+use flowforge_catalog::Backend as CatalogBackend;
 use flowforge_catalog::CatalogStore;
 use flowforge_catalog::{CatalogLocation, PostgresCatalogOptions};
 use flowforge_engine::embedded::EmbeddedData;
@@ -22,7 +23,7 @@ use flowforge_engine::remote::redis::{RedisData, RedisStore, QUOTES_TABLE};
 use flowforge_engine::remote::{RemoteData, RoutedData};
 use flowforge_engine::result_cache::ResultCache;
 use flowforge_engine::sample_data::{self, SampleOptions};
-use flowforge_engine::serving_tables::{serving_tables, Freshness};
+use flowforge_engine::serving_tables::{serving_tables, Freshness, ServingTable};
 use flowforge_engine::tables::ServingData;
 use flowforge_http::auth::oidc::{self, OidcSettings};
 use flowforge_http::auth::session;
@@ -490,6 +491,42 @@ async fn open_catalog(
     Ok(catalog)
 }
 
+/// Which backend serves `table` under `settings`: the one routing rule, used to build the
+/// router and to record each table's backend in the catalog's serving-table registry.
+fn backend_for(settings: &Settings, table: &ServingTable) -> CatalogBackend {
+    if table.name == QUOTES_TABLE && settings.redis_url.is_some() {
+        CatalogBackend::Redis
+    } else if settings.materialize_url.is_some()
+        && (settings.materialize_all || table.freshness == Freshness::Live)
+    {
+        CatalogBackend::Materialize
+    } else if settings.clickhouse_url.is_some() {
+        CatalogBackend::ClickHouse
+    } else {
+        CatalogBackend::Embedded
+    }
+}
+
+/// Records in the catalog's registry which backend serves each table now, so schema browsers
+/// (`/api/v1/schema/tables`) say where data comes from. Failures are logged, not fatal.
+async fn record_routes(catalog: &dyn CatalogStore, settings: &Settings) {
+    for table in serving_tables() {
+        let backend = backend_for(settings, &table);
+        match catalog.get_serving_table(table.name).await {
+            Ok(mut registered) if registered.backend != backend => {
+                registered.backend = backend;
+                if let Err(error) = catalog.upsert_serving_table(registered).await {
+                    tracing::warn!(table = table.name, %error, "cannot record the table's backend");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::debug!(table = table.name, %error, "table not in the registry")
+            }
+        }
+    }
+}
+
 /// Where the serving tables come from, with the readiness checks of each source.
 struct ServingSources {
     data: Arc<dyn ServingData>,
@@ -560,7 +597,7 @@ async fn live_and_analytical_data(
     let live: Arc<dyn ServingData> = Arc::new(RemoteData::new(backend));
     let mut routed = RoutedData::new(analytics);
     for table in serving_tables() {
-        if settings.materialize_all || table.freshness == Freshness::Live {
+        if backend_for(settings, &table) == CatalogBackend::Materialize {
             routed = routed.route(table.name, Arc::clone(&live));
         }
     }
@@ -610,6 +647,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         settings.demo,
     )
     .await?;
+    record_routes(catalog.as_ref(), &settings).await;
     let tls = tls_files(&settings)?;
     let ca = tls.as_ref().and_then(|(_, ca)| ca.clone());
     let tls = tls.map(|(files, _)| files);

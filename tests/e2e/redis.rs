@@ -72,6 +72,34 @@ fn latest_quotes_are_point_lookups_in_redis_scoped_to_the_tenant() {
     let (status, body) = get(&server, "/health/ready");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""name":"redis","status":"ok""#), "{body}");
+
+    // The serving-table registry says where each table comes from.
+    let api = format!("http://{}/api/v1", server.http);
+    let http = reqwest::blocking::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{api}/auth/login"))
+        .json(&serde_json::json!({"email": user, "password": password}))
+        .send()
+        .and_then(|r| r.json())
+        .expect("login");
+    let tables: serde_json::Value = http
+        .get(format!("{api}/schema/tables"))
+        .bearer_auth(login["token"].as_str().expect("token"))
+        .send()
+        .and_then(|r| r.json())
+        .expect("schema tables");
+    let backend_of = |name: &str| {
+        tables
+            .as_array()
+            .and_then(|all| all.iter().find(|t| t["name"] == name))
+            .map(|t| t["backend"].clone())
+    };
+    assert_eq!(backend_of("live_quotes"), Some("redis".into()), "{tables}");
+    assert_eq!(
+        backend_of("fct_trades"),
+        Some("embedded".into()),
+        "{tables}"
+    );
 }
 
 #[test]

@@ -56,6 +56,7 @@ mod tests {
     use crate::auth::{AuthSettings, Authenticator};
     use crate::health::ServerInfo;
     use crate::metrics::Metrics;
+    use crate::queries::{QueryService, QuerySettings};
 
     async fn state() -> AppState {
         let catalog: Arc<dyn CatalogStore> = Arc::new(SqliteCatalog::open_in_memory().unwrap());
@@ -80,6 +81,29 @@ mod tests {
                 version: "test".into(),
             }),
             checks: Arc::new(Vec::new()),
+            queries: Arc::new(QueryService::new(
+                QuerySettings {
+                    data: Arc::new(NoTables),
+                    result_cache: None,
+                    redis: None,
+                    embed_rate_limit: 10,
+                    embed_rate_window: Duration::from_secs(60),
+                },
+                &[7; 32],
+            )),
+        }
+    }
+
+    /// Serving data without tables: these tests never query.
+    struct NoTables;
+
+    impl flowforge_engine::tables::ServingData for NoTables {
+        fn provider(&self, _table: &str) -> Option<Arc<dyn datafusion::catalog::TableProvider>> {
+            None
+        }
+
+        fn name(&self) -> &str {
+            "none"
         }
     }
 
