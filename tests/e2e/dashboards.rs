@@ -339,6 +339,9 @@ fn dashboards_widgets_templates_and_executions_are_tenant_scoped_and_role_gated(
     );
     assert_eq!(moved.ok(200)["layout"]["x"], 6);
     assert_eq!(moved.body["title"], "Volume");
+    let fetched = api.get(&format!("/api/v1/widgets/{widget}"), &analyst_a);
+    assert_eq!(fetched.ok(200)["title"], "Volume");
+    assert_eq!(fetched.body["layout"]["x"], 6);
 
     // Templates: the gallery, and a workflow made from one with fresh node ids.
     let templates = api.get("/api/v1/templates", &viewer_b);
@@ -506,6 +509,8 @@ fn dashboards_widgets_templates_and_executions_are_tenant_scoped_and_role_gated(
     )
     .problem(404, "not_found");
     api.get(&format!("/api/v1/widgets/{widget}/data"), &admin_b)
+        .problem(404, "not_found");
+    api.get(&format!("/api/v1/widgets/{widget}"), &admin_b)
         .problem(404, "not_found");
     api.patch(
         &format!("/api/v1/widgets/{widget}"),

@@ -60,7 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             dashboards::remove
         ))
         .routes(routes!(widgets::list, widgets::create))
-        .routes(routes!(widgets::update, widgets::remove))
+        .routes(routes!(widgets::get, widgets::update, widgets::remove))
         .routes(routes!(widgets::data))
         .routes(routes!(preview::preview))
         .routes(routes!(executions::create))

@@ -265,6 +265,26 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(widget.into())))
 }
 
+/// One widget.
+#[utoipa::path(get, path = "/api/v1/widgets/{id}", tag = "dashboards",
+    params(("id" = String, Path, description = "Widget id")),
+    responses(
+        (status = 200, description = "The widget", body = WidgetBody),
+        (status = 404, description = "No such widget in your tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(path): ApiPath<WidgetPath>,
+) -> Result<Json<WidgetBody>, ApiError> {
+    let widget = state
+        .catalog
+        .get_widget(&principal.tenant_id, &path.id)
+        .await?;
+    Ok(Json(widget.into()))
+}
+
 /// Changes a widget's title, layout, node, filters or config.
 #[utoipa::path(patch, path = "/api/v1/widgets/{id}", tag = "dashboards",
     params(("id" = String, Path, description = "Widget id")),
