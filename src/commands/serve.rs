@@ -608,8 +608,9 @@ async fn live_and_analytical_data(
 async fn analytical_data(
     settings: &Settings,
 ) -> Result<(Arc<dyn ServingData>, Box<dyn flowforge_http::HealthCheck>), String> {
-    let embedded = Arc::new(prepare_data(settings)?);
+    // With ClickHouse every analytical table is served from there: no local sample data.
     let Some(url) = &settings.clickhouse_url else {
+        let embedded = Arc::new(prepare_data(settings)?);
         let health = Box::new(crate::sessions::DataHealth(Arc::clone(&embedded)));
         return Ok((embedded, health));
     };

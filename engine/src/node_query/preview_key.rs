@@ -66,9 +66,10 @@ pub fn strip_ui_fields(definition: &Value) -> Value {
 }
 
 /// The hex SHA-256 address of `node_id`'s page `[offset, offset + limit)` in `definition` (a
-/// workflow in its JSON format, possibly with canvas keys) for `tenant_id`.
+/// workflow in its JSON format, possibly with canvas keys) as seen by `scope`: the tenant and
+/// what it may see (its entitlements), so a change of entitlements is a new address.
 pub fn preview_key(
-    tenant_id: &str,
+    scope: &str,
     definition: &Value,
     node_id: &str,
     offset: usize,
@@ -137,7 +138,7 @@ pub fn preview_key(
 
     let mut hasher = Sha256::new();
     for part in [
-        tenant_id.as_bytes(),
+        scope.as_bytes(),
         node_id.as_bytes(),
         canonical.as_bytes(),
         offset.to_string().as_bytes(),

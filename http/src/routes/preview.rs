@@ -107,13 +107,10 @@ pub async fn preview(
     }
     let source =
         node_source::resolve(&state, &principal, request.workflow_id, request.definition).await?;
-    let key = preview_key(
-        &principal.tenant_id,
-        &source.raw,
-        &request.node_id,
-        offset,
-        limit,
-    )?;
+    let mut entitlements = principal.entitlements.clone();
+    entitlements.sort();
+    let scope = format!("{}\n{}", principal.tenant_id, entitlements.join(","));
+    let key = preview_key(&scope, &source.raw, &request.node_id, offset, limit)?;
     if let Some((found, _)) = queries.previews.get(&key).await {
         return Ok(Json(body(&found, CacheOutcome::Hit, key)));
     }
