@@ -78,14 +78,7 @@ pub fn serving_tables() -> Vec<ServingTable> {
             "fct_quotes",
             "Top-of-book quotes.",
             Freshness::Analytical,
-            vec![
-                Field::new("symbol", Utf8, false),
-                Field::new("bid", Float64, false),
-                Field::new("ask", Float64, false),
-                Field::new("bid_size", Int64, false),
-                Field::new("ask_size", Int64, false),
-                Field::new("event_time", ts(), false),
-            ],
+            quote_fields(),
         ),
         table(
             "agg_ohlcv_1h",
@@ -142,15 +135,21 @@ pub fn serving_tables() -> Vec<ServingTable> {
             "live_quotes",
             "Latest top-of-book quote per symbol (point lookups; Redis hashes in production).",
             Freshness::PointLookup,
-            vec![
-                Field::new("symbol", Utf8, false),
-                Field::new("bid", Float64, false),
-                Field::new("ask", Float64, false),
-                Field::new("bid_size", Int64, false),
-                Field::new("ask_size", Int64, false),
-                Field::new("event_time", ts(), false),
-            ],
+            quote_fields(),
         ),
+    ]
+}
+
+/// Top-of-book quote columns, shared by every quote and its latest-per-symbol table.
+fn quote_fields() -> Vec<Field> {
+    use DataType::*;
+    vec![
+        Field::new("symbol", Utf8, false),
+        Field::new("bid", Float64, false),
+        Field::new("ask", Float64, false),
+        Field::new("bid_size", Int64, false),
+        Field::new("ask_size", Int64, false),
+        Field::new("event_time", ts(), false),
     ]
 }
 

@@ -556,7 +556,12 @@ async fn serving_data(settings: &Settings) -> Result<ServingSources, String> {
         Arc::clone(&store),
         &settings.redis_quote_prefix,
     ));
-    let routed = RoutedData::new(data).route(QUOTES_TABLE, quotes);
+    let mut routed = RoutedData::new(data);
+    for table in serving_tables() {
+        if backend_for(settings, &table) == CatalogBackend::Redis {
+            routed = routed.route(table.name, Arc::clone(&quotes));
+        }
+    }
     Ok(ServingSources {
         data: Arc::new(routed),
         checks,

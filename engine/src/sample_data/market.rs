@@ -247,7 +247,12 @@ pub(super) fn trades_batch(tape: &Tape) -> Result<RecordBatch, EngineError> {
 
 /// The `fct_quotes` rows, in time order.
 pub(super) fn quotes_batch(tape: &Tape) -> Result<RecordBatch, EngineError> {
-    let q = &tape.quotes;
+    let quotes: Vec<&Quote> = tape.quotes.iter().collect();
+    quote_rows("fct_quotes", &quotes)
+}
+
+/// `quotes` as rows of the quote-shaped serving table `table`.
+fn quote_rows(table: &str, q: &[&Quote]) -> Result<RecordBatch, EngineError> {
     let columns: Vec<ArrayRef> = vec![
         symbols(q.iter().map(|r| r.symbol)),
         Arc::new(Float64Array::from_iter_values(
@@ -262,8 +267,8 @@ pub(super) fn quotes_batch(tape: &Tape) -> Result<RecordBatch, EngineError> {
             q.iter().map(|r| r.time),
         )),
     ];
-    RecordBatch::try_new(table_schema("fct_quotes")?, columns)
-        .map_err(|e| EngineError::SampleData(format!("building fct_quotes: {e}")))
+    RecordBatch::try_new(table_schema(table)?, columns)
+        .map_err(|e| EngineError::SampleData(format!("building {table}: {e}")))
 }
 
 /// The latest quote of every symbol that has one (the last in time order, which the tape
@@ -275,23 +280,8 @@ pub(super) fn latest_quotes_batch(tape: &Tape) -> Result<RecordBatch, EngineErro
             *slot = Some(quote);
         }
     }
-    let q: Vec<&Quote> = latest.into_iter().flatten().collect();
-    let columns: Vec<ArrayRef> = vec![
-        symbols(q.iter().map(|r| r.symbol)),
-        Arc::new(Float64Array::from_iter_values(
-            q.iter().map(|r| dollars(r.bid_cents)),
-        )),
-        Arc::new(Float64Array::from_iter_values(
-            q.iter().map(|r| dollars(r.ask_cents)),
-        )),
-        Arc::new(Int64Array::from_iter_values(q.iter().map(|r| r.bid_size))),
-        Arc::new(Int64Array::from_iter_values(q.iter().map(|r| r.ask_size))),
-        Arc::new(TimestampMicrosecondArray::from_iter_values(
-            q.iter().map(|r| r.time),
-        )),
-    ];
-    RecordBatch::try_new(table_schema("live_quotes")?, columns)
-        .map_err(|e| EngineError::SampleData(format!("building live_quotes: {e}")))
+    let latest: Vec<&Quote> = latest.into_iter().flatten().collect();
+    quote_rows("live_quotes", &latest)
 }
 
 #[cfg(test)]

@@ -465,7 +465,6 @@ impl TenantSession {
             )));
         }
         let state = self.ctx.state();
-        let mut whole_query_rejected = false;
         if self.has_remote_tables {
             let analyzed = state
                 .analyzer()
@@ -498,20 +497,16 @@ impl TenantSession {
                 match backend.start(sql.clone(), schema).await? {
                     crate::remote::Started::Running(stream) => return Ok(stream),
                     // The backend refused FlowForge's SQL: plan locally, scan by scan.
-                    crate::remote::Started::Rejected(reason) => {
-                        whole_query_rejected = true;
-                        tracing::warn!(
-                            backend = backend.name(),
-                            %reason,
-                            %sql,
-                            "backend rejected the pushed-down query; running it locally"
-                        )
-                    }
+                    crate::remote::Started::Rejected(reason) => tracing::warn!(
+                        backend = backend.name(),
+                        %reason,
+                        %sql,
+                        "backend rejected the pushed-down query; running it locally"
+                    ),
                 }
+            } else {
+                return execute_spanning_backends(&state, analyzed).await;
             }
-        }
-        if self.has_remote_tables && !whole_query_rejected {
-            return execute_spanning_backends(&state, plan).await;
         }
         DataFrame::new(state, plan)
             .execute_stream()
@@ -644,16 +639,12 @@ impl TenantSession {
 
 /// A DataFusion context for one tenant: PostgreSQL dialect, `flowforge.public` as default schema,
 /// FlowForge's own information_schema (see `pg_catalog`), and the ACL guard as the first analyzer rule.
-/// Runs a query whose tables span backends: each backend gets its largest single-backend
-/// subtree as one statement (see [`crate::remote::subtree`]); the rest runs here.
+/// Runs an analyzed query whose tables span backends: each backend gets its largest
+/// single-backend subtree as one statement (see [`crate::remote::subtree`]); the rest runs here.
 async fn execute_spanning_backends(
     state: &SessionState,
-    plan: LogicalPlan,
+    analyzed: LogicalPlan,
 ) -> Result<SendableRecordBatchStream, EngineError> {
-    let analyzed = state
-        .analyzer()
-        .execute_and_check(plan, state.config_options(), |_, _| {})
-        .map_err(planning_error)?;
     let pushed = crate::remote::subtree::push_subtrees(analyzed).map_err(planning_error)?;
     let optimized = state
         .optimizer()
