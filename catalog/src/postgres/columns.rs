@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio_postgres::types::{FromSql, ToSql};
 use tokio_postgres::Row;
 
+use crate::stored::TenantTable;
 use crate::{stored, timestamp, CatalogError};
 
 /// Statement parameters, as tokio-postgres takes them.
@@ -98,6 +99,23 @@ pub(super) async fn execute(
 ) -> Result<u64, CatalogError> {
     let statement = c.prepare_cached(sql).await.map_err(db_err)?;
     c.execute(&statement, params).await.map_err(db_err)
+}
+
+/// Deletes the tenant's row `id` of `table`; another tenant's id is not found.
+pub(super) async fn delete_owned(
+    c: &impl GenericClient,
+    table: TenantTable,
+    tenant_id: &str,
+    id: &str,
+) -> Result<(), CatalogError> {
+    let changed = matchable(tenant_id)
+        && matchable(id)
+        && execute(c, table.delete_sql(), &[&tenant_id, &id]).await? > 0;
+    if changed {
+        Ok(())
+    } else {
+        Err(table.not_found(id))
+    }
 }
 
 /// Reads a column.

@@ -191,27 +191,6 @@ pub(super) async fn update_dashboard(
     Ok(dashboard)
 }
 
-pub(super) async fn delete_dashboard(
-    c: &impl GenericClient,
-    tenant_id: &str,
-    dashboard_id: &str,
-) -> Result<(), CatalogError> {
-    let changed = matchable(tenant_id)
-        && matchable(dashboard_id)
-        && execute(
-            c,
-            "DELETE FROM dashboards WHERE tenant_id = $1 AND id = $2",
-            &[&tenant_id, &dashboard_id],
-        )
-        .await?
-            > 0;
-    if changed {
-        Ok(())
-    } else {
-        Err(CatalogError::not_found("dashboard", dashboard_id))
-    }
-}
-
 async fn require_workflow(
     c: &impl GenericClient,
     tenant_id: &str,
@@ -370,25 +349,4 @@ pub(super) async fn update_widget(
     .await?;
     tx.commit().await.map_err(db_err)?;
     Ok(widget)
-}
-
-pub(super) async fn delete_widget(
-    c: &impl GenericClient,
-    tenant_id: &str,
-    widget_id: &str,
-) -> Result<(), CatalogError> {
-    let changed = matchable(tenant_id)
-        && matchable(widget_id)
-        && execute(
-            c,
-            "DELETE FROM widgets WHERE tenant_id = $1 AND id = $2",
-            &[&tenant_id, &widget_id],
-        )
-        .await?
-            > 0;
-    if changed {
-        Ok(())
-    } else {
-        Err(CatalogError::not_found("widget", widget_id))
-    }
 }

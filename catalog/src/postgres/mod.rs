@@ -21,7 +21,8 @@ use std::path::PathBuf;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 
-use self::columns::pool_err;
+use self::columns::{delete_owned, pool_err};
+use crate::stored::TenantTable;
 use crate::{
     ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CatalogStore, CreatedApiKey, Dashboard,
     DashboardUpdate, NewApiKey, NewAuditEntry, NewDashboard, NewTemplate, NewUser, NewWidget,
@@ -349,7 +350,13 @@ impl CatalogStore for PostgresCatalog {
         tenant_id: &str,
         workflow_id: &str,
     ) -> Result<(), CatalogError> {
-        workflows::delete(&self.client().await?, tenant_id, workflow_id).await
+        delete_owned(
+            &self.client().await?,
+            TenantTable::Workflows,
+            tenant_id,
+            workflow_id,
+        )
+        .await
     }
 
     async fn create_dashboard(&self, dashboard: NewDashboard) -> Result<Dashboard, CatalogError> {
@@ -383,7 +390,13 @@ impl CatalogStore for PostgresCatalog {
         tenant_id: &str,
         dashboard_id: &str,
     ) -> Result<(), CatalogError> {
-        dashboards::delete_dashboard(&self.client().await?, tenant_id, dashboard_id).await
+        delete_owned(
+            &self.client().await?,
+            TenantTable::Dashboards,
+            tenant_id,
+            dashboard_id,
+        )
+        .await
     }
 
     async fn create_widget(&self, widget: NewWidget) -> Result<Widget, CatalogError> {
@@ -412,7 +425,13 @@ impl CatalogStore for PostgresCatalog {
     }
 
     async fn delete_widget(&self, tenant_id: &str, widget_id: &str) -> Result<(), CatalogError> {
-        dashboards::delete_widget(&self.client().await?, tenant_id, widget_id).await
+        delete_owned(
+            &self.client().await?,
+            TenantTable::Widgets,
+            tenant_id,
+            widget_id,
+        )
+        .await
     }
 
     async fn list_templates(&self, tenant_id: &str) -> Result<Vec<Template>, CatalogError> {

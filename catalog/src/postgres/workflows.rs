@@ -488,24 +488,3 @@ pub(super) async fn get_version(
     .transpose()?
     .ok_or_else(|| CatalogError::not_found("workflow version", format!("{workflow_id}@{version}")))
 }
-
-pub(super) async fn delete(
-    c: &impl GenericClient,
-    tenant_id: &str,
-    workflow_id: &str,
-) -> Result<(), CatalogError> {
-    let changed = matchable(tenant_id)
-        && matchable(workflow_id)
-        && execute(
-            c,
-            "DELETE FROM workflows WHERE tenant_id = $1 AND id = $2",
-            &[&tenant_id, &workflow_id],
-        )
-        .await?
-            > 0;
-    if changed {
-        Ok(())
-    } else {
-        Err(CatalogError::not_found("workflow", workflow_id))
-    }
-}

@@ -8,8 +8,24 @@ use rusqlite::types::Type;
 use rusqlite::{ErrorCode, Row};
 use serde_json::Value;
 
-pub(crate) use crate::stored::{json_text, new_id};
+pub(crate) use crate::stored::{json_text, new_id, TenantTable};
 use crate::{stored, timestamp, CatalogError};
+
+/// Deletes the tenant's row `id` of `table`; another tenant's id is not found.
+pub(crate) fn delete_owned(
+    conn: &rusqlite::Connection,
+    table: TenantTable,
+    tenant_id: &str,
+    id: &str,
+) -> Result<(), CatalogError> {
+    let changed = conn
+        .execute(table.delete_sql(), [tenant_id, id])
+        .map_err(db_err)?;
+    if changed == 0 {
+        return Err(table.not_found(id));
+    }
+    Ok(())
+}
 
 /// Maps a SQLite error: constraint violations become conflicts, everything else is storage.
 pub(crate) fn db_err(e: rusqlite::Error) -> CatalogError {

@@ -165,23 +165,6 @@ pub(super) fn update_dashboard(
     Ok(dashboard)
 }
 
-pub(super) fn delete_dashboard(
-    conn: &Connection,
-    tenant_id: &str,
-    dashboard_id: &str,
-) -> Result<(), CatalogError> {
-    let changed = conn
-        .execute(
-            "DELETE FROM dashboards WHERE tenant_id = ?1 AND id = ?2",
-            [tenant_id, dashboard_id],
-        )
-        .map_err(db_err)?;
-    if changed == 0 {
-        return Err(CatalogError::not_found("dashboard", dashboard_id));
-    }
-    Ok(())
-}
-
 fn require_workflow(
     conn: &Connection,
     tenant_id: &str,
@@ -319,21 +302,4 @@ pub(super) fn update_widget(
     .map_err(db_err)?;
     tx.commit().map_err(db_err)?;
     Ok(widget)
-}
-
-pub(super) fn delete_widget(
-    conn: &Connection,
-    tenant_id: &str,
-    widget_id: &str,
-) -> Result<(), CatalogError> {
-    let changed = conn
-        .execute(
-            "DELETE FROM widgets WHERE tenant_id = ?1 AND id = ?2",
-            [tenant_id, widget_id],
-        )
-        .map_err(db_err)?;
-    if changed == 0 {
-        return Err(CatalogError::not_found("widget", widget_id));
-    }
-    Ok(())
 }

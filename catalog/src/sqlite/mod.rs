@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use async_trait::async_trait;
 use rusqlite::Connection;
 
+use columns::{delete_owned, TenantTable};
+
 use crate::{
     ApiKey, ApiKeyCredentials, AuditEntry, CatalogError, CatalogStore, CreatedApiKey, Dashboard,
     DashboardUpdate, NewApiKey, NewAuditEntry, NewDashboard, NewTemplate, NewUser, NewWidget,
@@ -425,7 +427,8 @@ impl CatalogStore for SqliteCatalog {
         workflow_id: &str,
     ) -> Result<(), CatalogError> {
         let (t, w) = (tenant_id.to_string(), workflow_id.to_string());
-        self.with_conn(move |c| workflows::delete(c, &t, &w)).await
+        self.with_conn(move |c| delete_owned(c, TenantTable::Workflows, &t, &w))
+            .await
     }
 
     async fn create_dashboard(&self, dashboard: NewDashboard) -> Result<Dashboard, CatalogError> {
@@ -466,7 +469,7 @@ impl CatalogStore for SqliteCatalog {
         dashboard_id: &str,
     ) -> Result<(), CatalogError> {
         let (t, d) = (tenant_id.to_string(), dashboard_id.to_string());
-        self.with_conn(move |c| dashboards::delete_dashboard(c, &t, &d))
+        self.with_conn(move |c| delete_owned(c, TenantTable::Dashboards, &t, &d))
             .await
     }
 
@@ -504,7 +507,7 @@ impl CatalogStore for SqliteCatalog {
 
     async fn delete_widget(&self, tenant_id: &str, widget_id: &str) -> Result<(), CatalogError> {
         let (t, w) = (tenant_id.to_string(), widget_id.to_string());
-        self.with_conn(move |c| dashboards::delete_widget(c, &t, &w))
+        self.with_conn(move |c| delete_owned(c, TenantTable::Widgets, &t, &w))
             .await
     }
 

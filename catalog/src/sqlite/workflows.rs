@@ -430,20 +430,3 @@ pub(super) fn get_version(
     .map_err(db_err)?
     .ok_or_else(|| CatalogError::not_found("workflow version", format!("{workflow_id}@{version}")))
 }
-
-pub(super) fn delete(
-    conn: &Connection,
-    tenant_id: &str,
-    workflow_id: &str,
-) -> Result<(), CatalogError> {
-    let changed = conn
-        .execute(
-            "DELETE FROM workflows WHERE tenant_id = ?1 AND id = ?2",
-            [tenant_id, workflow_id],
-        )
-        .map_err(db_err)?;
-    if changed == 0 {
-        return Err(CatalogError::not_found("workflow", workflow_id));
-    }
-    Ok(())
-}
